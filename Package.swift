@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// The workbook: one library (Shared), one executable per week, one test target per week,
+// and a Bench executable. No package dependencies; zlib comes from the system.
+import PackageDescription
+
+// Optimisation flags, applied in every configuration (debug included), because learners
+// type `swift run Week03MLP` and that is a debug build:
+//   -O                  SwiftPM's debug `-Onone` comes first on the command line, so this
+//                       later `-O` wins; numeric loops get 10-100x faster.
+//   -target-cpu native  without it swiftc lowers SIMD16<Float> to SSE without FMA; with it
+//                       the kernels use the widest vectors and fused multiply-add of the
+//                       machine they are built on (AVX-512 here, NEON on Apple silicon).
+// We use -O rather than -Ounchecked so that the `precondition` checks guarding bad input
+// stay in. `-wmo` is left out: in a debug build it breaks linking.
+let fast: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "native"])]
+
+/// The week programs, in curriculum order. Each gets `Weeks/<name>/` and a test target
+/// `Tests/WeekNNTests/` (so `swift test --filter Week03` runs exactly week 3's tests).
+let weeks = [
+    "Week01Perceptron",
+    "Week02LogisticRegression",
+    "Week03MLP",
+]
+
+let package = Package(
+    name: "Workbook",
+    platforms: [.macOS(.v13)],
+    products: [.library(name: "Shared", targets: ["Shared"])],
+    targets: [
+        // System zlib (gzip'd IDX files), through a module map; no hand-written inflate.
+        .systemLibrary(name: "CZlib", path: "Shared/CZlib"),
+        .target(name: "Shared", dependencies: ["CZlib"], path: "Shared",
+                exclude: ["CZlib"], swiftSettings: fast),
+        .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests",
+                    swiftSettings: fast),
+        .executableTarget(name: "Bench", dependencies: ["Shared"] + weeks.map { .target(name: $0) },
+                          path: "Tests/Bench", swiftSettings: fast),
+    ] + weeks.flatMap { week -> [Target] in [
+        .executableTarget(name: week, dependencies: ["Shared"], path: "Weeks/\(week)",
+                          swiftSettings: fast),
+        .testTarget(name: "\(week.prefix(6))Tests", dependencies: [.target(name: week), "Shared"],
+                    path: "Tests/\(week.prefix(6))Tests", swiftSettings: fast),
+    ] },
+    swiftLanguageModes: [.v5]
+)
