@@ -1,0 +1,54 @@
+// The logistic sigmoid σ(x) = 1 / (1 + e^−x): logistic regression's output (week 2) and the
+// LSTM's gates (week 6). Like tanh, its derivative comes from the output: σ' = y(1 − y).
+// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Sigmoid.html
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// σ(x) for one value, without overflow: for x < 0 we use e^x / (1 + e^x), so exp never sees
+/// a large positive argument.
+@inline(__always)
+public func sigmoid(_ x: Float) -> Float {
+    if x >= 0 {
+        return 1 / (1 + exp(-x))
+    } else {
+        let e = exp(x)
+        return e / (1 + e)
+    }
+}
+
+/// out = σ(x), elementwise.   x, out: (n values); out is overwritten.
+public func sigmoidForward(_ out: inout [Float], _ x: [Float]) {
+    requireCount(out, x.count, "sigmoidForward: out")
+    out.withUnsafeMutableBufferPointer { o in
+        x.withUnsafeBufferPointer { xs in
+            for i in 0..<xs.count { o[i] = sigmoid(xs[i]) }
+        }
+    }
+}
+
+/// Backward of `sigmoidForward`. Adds into dX. σ'(x) = y(1 − y), with y = σ(x) the forward
+/// output (so backward needs `out`, not `x`).
+///   dX, dOut, out: (n values), same layout.
+public func sigmoidBackward(dX: inout [Float], dOut: [Float], out: [Float]) {
+    requireCount(dX, out.count, "sigmoidBackward: dX")
+    requireCount(dOut, out.count, "sigmoidBackward: dOut")
+    let n = out.count
+    dX.withUnsafeMutableBufferPointer { dx in
+        dOut.withUnsafeBufferPointer { g in
+            out.withUnsafeBufferPointer { ys in
+                let dX = dx.baseAddress!, dOut = g.baseAddress!, y = ys.baseAddress!
+                let one = SIMD16<Float>(repeating: 1)
+                var i = 0
+                while i + 16 <= n {
+                    let yv = load16(y + i)
+                    store16(load16(dX + i) + load16(dOut + i) * yv * (one - yv), dX + i)
+                    i += 16
+                }
+                while i < n { dX[i] += dOut[i] * y[i] * (1 - y[i]); i += 1 }
+            }
+        }
+    }
+}

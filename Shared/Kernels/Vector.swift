@@ -1,0 +1,23 @@
+// Small building blocks the kernels share: loading and storing 16 Floats at a time.
+// SIMD16<Float> becomes one AVX-512 register (or four NEON ones) with -target-cpu native, so
+// an elementwise loop written with these helpers handles 16 values per instruction.
+
+/// 16 consecutive Floats starting at `p` (no alignment needed).
+@inline(__always)
+func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+/// Writes 16 consecutive Floats starting at `p` (no alignment needed).
+@inline(__always)
+func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+
+/// Stops with one clear line when a buffer does not hold the values a shape asks for.
+/// Kernels call it on entry, so a wrong shape fails loudly instead of reading past an array.
+@inline(__always)
+func requireCount(_ buffer: [Float], _ expected: Int, _ what: @autoclosure () -> String) {
+    precondition(buffer.count == expected,
+                 "\(what()) has \(buffer.count) values, the shape needs \(expected)")
+}
