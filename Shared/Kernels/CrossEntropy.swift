@@ -1,0 +1,131 @@
+// Softmax and cross-entropy fused into one kernel: the loss of every classifier (weeks 2-4)
+// and every language model (weeks 5-10). Fusing them gives the famous simple gradient
+// dLogits = (p − onehot(y)) / N and computes the loss from the log-sum-exp, so it stays finite
+// even when the softmax probability of the target underflows to 0.
+// Reference: https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Per-row loss_n = −log p[n, y_n] = logsumexp(z_n) − z_n[y_n]; writes probs; returns the
+/// number of rows that count (targets not equal to ignoreIndex) and the sum of their losses
+/// (in Double). rowLosses, when given, receives each row's loss (0 for ignored rows).
+private func crossEntropyRows(probs: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
+                              targets: UnsafeBufferPointer<Int>, rowLosses: UnsafeMutablePointer<Float>?,
+                              rows N: Int, classes C: Int, ignoreIndex: Int?) -> (count: Int, sum: Double) {
+    var count = 0
+    var sum = 0.0
+    for n in 0..<N {
+        let z = logits + n * C
+        let logSumExp = softmaxRow(z, probs + n * C, visible: C)
+        let y = targets[n]
+        if y == ignoreIndex { rowLosses?[n] = 0; continue }
+        precondition(y >= 0 && y < C, "softmaxCrossEntropy: target \(y) in row \(n) is not a class in 0..<\(C)")
+        // −log p_y = −(z_y − logsumexp): finite even when p_y rounds to 0 in Float.
+        let loss = logSumExp - z[y]
+        rowLosses?[n] = loss
+        sum += Double(loss)
+        count += 1
+    }
+    return (count, sum)
+}
+
+/// Fused softmax + cross-entropy, mean over rows.
+///   logits: (N, C)   targets: (N), class indices in 0..<C   probs: (N, C), overwritten.
+/// Returns mean_n −log softmax(logits[n])[targets[n]], summed in Double. Rows whose target
+/// equals `ignoreIndex` (e.g. padding) add nothing and do not count in the mean; if every row
+/// is ignored the loss is 0.
+@discardableResult
+public func softmaxCrossEntropyForward(probs: inout [Float], logits: [Float], targets: [Int],
+                                       rows N: Int, classes C: Int, ignoreIndex: Int? = nil) -> Double {
+    requireCount(logits, N * C, "softmaxCrossEntropyForward: logits")
+    requireCount(probs, N * C, "softmaxCrossEntropyForward: probs")
+    precondition(targets.count == N, "softmaxCrossEntropyForward: \(targets.count) targets for \(N) rows")
+    precondition(C > 0, "softmaxCrossEntropyForward: needs at least one class")
+    let (count, sum) = probs.withUnsafeMutableBufferPointer { p in
+        logits.withUnsafeBufferPointer { z in
+            targets.withUnsafeBufferPointer { y in
+                crossEntropyRows(probs: p.baseAddress!, logits: z.baseAddress!, targets: y,
+                                 rowLosses: nil, rows: N, classes: C, ignoreIndex: ignoreIndex)
+            }
+        }
+    }
+    return count == 0 ? 0 : sum / Double(count)
+}
+
+/// Fused softmax + cross-entropy without reduction ("none"): one loss per row.
+///   losses: (N), overwritten (0 for ignored rows)   probs: (N, C), overwritten.
+///   logits: (N, C)   targets: (N)
+public func softmaxCrossEntropyForward(losses: inout [Float], probs: inout [Float], logits: [Float],
+                                       targets: [Int], rows N: Int, classes C: Int,
+                                       ignoreIndex: Int? = nil) {
+    requireCount(losses, N, "softmaxCrossEntropyForward: losses")
+    requireCount(logits, N * C, "softmaxCrossEntropyForward: logits")
+    requireCount(probs, N * C, "softmaxCrossEntropyForward: probs")
+    precondition(targets.count == N, "softmaxCrossEntropyForward: \(targets.count) targets for \(N) rows")
+    precondition(C > 0, "softmaxCrossEntropyForward: needs at least one class")
+    losses.withUnsafeMutableBufferPointer { l in
+        probs.withUnsafeMutableBufferPointer { p in
+            logits.withUnsafeBufferPointer { z in
+                targets.withUnsafeBufferPointer { y in
+                    _ = crossEntropyRows(probs: p.baseAddress!, logits: z.baseAddress!, targets: y,
+                                         rowLosses: l.baseAddress!, rows: N, classes: C,
+                                         ignoreIndex: ignoreIndex)
+                }
+            }
+        }
+    }
+}
+
+/// Backward of the mean `softmaxCrossEntropyForward`. Adds into dLogits.
+/// forward: L = (1/N′) Σ_n (logsumexp(z_n) − z_n[y_n]), N′ = rows not ignored. Since
+/// ∂logsumexp/∂z = p and ∂z_y/∂z = onehot(y):
+///   dLogits[n, :] += (p[n, :] − onehot(y_n)) / N′      (0 for ignored rows)
+///   dLogits, probs: (N, C) (probs from the forward)   targets: (N)
+public func softmaxCrossEntropyBackward(dLogits: inout [Float], probs: [Float], targets: [Int],
+                                        rows N: Int, classes C: Int, ignoreIndex: Int? = nil) {
+    precondition(targets.count == N, "softmaxCrossEntropyBackward: \(targets.count) targets for \(N) rows")
+    let count = targets.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
+    if count == 0 { return }
+    let scale = 1 / Float(count)
+    let dLosses = targets.map { $0 == ignoreIndex ? Float(0) : scale }
+    softmaxCrossEntropyBackward(dLogits: &dLogits, dLosses: dLosses, probs: probs, targets: targets,
+                                rows: N, classes: C, ignoreIndex: ignoreIndex)
+}
+
+/// Backward of the per-row ("none") `softmaxCrossEntropyForward`. Adds into dLogits.
+///   dLogits[n, :] += dLosses[n] · (p[n, :] − onehot(y_n))      (0 for ignored rows)
+///   dLogits, probs: (N, C)   dLosses, targets: (N)
+public func softmaxCrossEntropyBackward(dLogits: inout [Float], dLosses: [Float], probs: [Float],
+                                        targets: [Int], rows N: Int, classes C: Int,
+                                        ignoreIndex: Int? = nil) {
+    requireCount(dLogits, N * C, "softmaxCrossEntropyBackward: dLogits")
+    requireCount(probs, N * C, "softmaxCrossEntropyBackward: probs")
+    requireCount(dLosses, N, "softmaxCrossEntropyBackward: dLosses")
+    precondition(targets.count == N, "softmaxCrossEntropyBackward: \(targets.count) targets for \(N) rows")
+    dLogits.withUnsafeMutableBufferPointer { dzb in
+        probs.withUnsafeBufferPointer { pb in
+            let dLogits = dzb.baseAddress!, probs = pb.baseAddress!
+            for n in 0..<N {
+                let y = targets[n]
+                if y == ignoreIndex { continue }
+                precondition(y >= 0 && y < C, "softmaxCrossEntropyBackward: target \(y) in row \(n) is not a class in 0..<\(C)")
+                let g = dLosses[n], p = probs + n * C, dz = dLogits + n * C
+                for j in 0..<C { dz[j] += g * p[j] }   // the ∂logsumexp/∂z = p part
+                dz[y] -= g                             // the −z_y part
+            }
+        }
+    }
+}
+
+/// The reference: −log of the naive softmax, in Double, mean over rows (no ignore index).
+public func softmaxCrossEntropyForwardNaive(logits: [Float], targets: [Int],
+                                            rows N: Int, classes C: Int) -> Double {
+    var probs = [Float](repeating: 0, count: N * C)
+    softmaxForwardNaive(&probs, logits, rows: N, cols: C)
+    var sum = 0.0
+    for n in 0..<N { sum -= log(Double(probs[n * C + targets[n]])) }
+    return sum / Double(N)
+}

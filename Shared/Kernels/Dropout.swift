@@ -1,0 +1,43 @@
+// Inverted dropout: during training each value is zeroed with probability p and the survivors
+// are scaled by 1/(1 − p), so the expected value is unchanged and evaluation needs no rescale.
+// The mask is drawn from SplitMix64, so a seed fixes it (and the whole training run).
+// Reference: Srivastava et al. 2014, https://jmlr.org/papers/v15/srivastava14a.html
+
+/// Draws a fresh mask and applies it: out = x ⊙ mask, with mask_i = 0 with probability p and
+/// 1/(1 − p) otherwise (one uniform from `rng` per value, in order).
+///   x, out, mask: (n values); out and mask overwritten. p in [0, 1).
+/// With p = 0 the mask is all ones and `rng` is not advanced.
+public func dropoutForward(_ out: inout [Float], mask: inout [Float], _ x: [Float],
+                           probability p: Float, rng: inout SplitMix64) {
+    precondition(p >= 0 && p < 1, "dropoutForward: probability must be in [0, 1), got \(p)")
+    requireCount(out, x.count, "dropoutForward: out")
+    requireCount(mask, x.count, "dropoutForward: mask")
+    let keptScale = 1 / (1 - p)
+    for i in 0..<x.count {
+        // keep when the uniform lands at or above p: probability 1 − p
+        mask[i] = p == 0 || rng.uniform() >= p ? keptScale : 0
+        out[i] = x[i] * mask[i]
+    }
+}
+
+/// Backward of `dropoutForward`. Adds into dX. forward: out = x ⊙ mask, so
+///   dX += dOut ⊙ mask     (the same mask: dropped values get no gradient)
+///   dX, dOut, mask: (n values).
+public func dropoutBackward(dX: inout [Float], dOut: [Float], mask: [Float]) {
+    requireCount(dX, mask.count, "dropoutBackward: dX")
+    requireCount(dOut, mask.count, "dropoutBackward: dOut")
+    let n = mask.count
+    dX.withUnsafeMutableBufferPointer { dxb in
+        dOut.withUnsafeBufferPointer { gb in
+            mask.withUnsafeBufferPointer { mb in
+                let dX = dxb.baseAddress!, dOut = gb.baseAddress!, mask = mb.baseAddress!
+                var i = 0
+                while i + 16 <= n {
+                    store16(load16(dX + i) + load16(dOut + i) * load16(mask + i), dX + i)
+                    i += 16
+                }
+                while i < n { dX[i] += dOut[i] * mask[i]; i += 1 }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+// Layer normalisation: each row is shifted to mean 0 and scaled to variance 1, then given a
+// learned scale and shift. The transformer (weeks 8-9) puts one before attention and the MLP.
+// Forward keeps the per-row mean and 1/std (llm.c's cache) so backward need not recompute them.
+// Reference: Ba et al. https://arxiv.org/abs/1607.06450 and llm.c layernorm_forward/backward.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// out[n, :] = (x[n, :] − μ_n) · rstd_n ⊙ weight + bias,  rstd_n = 1 / √(σ²_n + eps)
+///   x, out: (N, C), out overwritten   weight, bias: (C)
+///   mean, rstd: (N), overwritten with μ_n and rstd_n for the backward pass.
+/// The variance is the biased one (divide by C), as PyTorch's LayerNorm. eps keeps rstd finite
+/// when a row is constant (σ² = 0).
+public func layerNormForward(_ out: inout [Float], mean: inout [Float], rstd: inout [Float],
+                             _ x: [Float], weight: [Float], bias: [Float],
+                             rows N: Int, cols C: Int, eps: Float = 1e-5) {
+    requireCount(x, N * C, "layerNormForward: x")
+    requireCount(out, N * C, "layerNormForward: out")
+    requireCount(weight, C, "layerNormForward: weight")
+    requireCount(bias, C, "layerNormForward: bias")
+    requireCount(mean, N, "layerNormForward: mean")
+    requireCount(rstd, N, "layerNormForward: rstd")
+    out.withUnsafeMutableBufferPointer { ob in
+        x.withUnsafeBufferPointer { xb in
+            let out = ob.baseAddress!, x = xb.baseAddress!
+            for n in 0..<N {
+                let row = x + n * C, o = out + n * C
+                // pass 1: the mean
+                var sum: Float = 0
+                for i in 0..<C { sum += row[i] }
+                let mu = sum / Float(C)
+                // pass 2: the variance around that mean (two passes: no catastrophic
+                // cancellation, unlike E[x²] − E[x]²)
+                var squares: Float = 0
+                for i in 0..<C { let d = row[i] - mu; squares += d * d }
+                let s = 1 / sqrt(squares / Float(C) + eps)
+                // pass 3: normalise, scale and shift
+                for i in 0..<C { o[i] = (row[i] - mu) * s * weight[i] + bias[i] }
+                mean[n] = mu
+                rstd[n] = s
+            }
+        }
+    }
+}
+
+/// Backward of `layerNormForward`. Adds into dX, dWeight and dBias.
+/// forward: x̂ = (x − μ)·rstd, out = x̂ ⊙ w + b. With g = dOut ⊙ w (the gradient reaching x̂),
+/// μ and rstd both depend on every x_i of the row; differentiating through them gives
+///   dX = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂))
+///   dWeight += Σ_n dOut ⊙ x̂      dBias += Σ_n dOut
+///   dX, dOut, x: (N, C)   dWeight, dBias, weight: (C)   mean, rstd: (N) from the forward.
+public func layerNormBackward(dX: inout [Float], dWeight: inout [Float], dBias: inout [Float],
+                              dOut: [Float], x: [Float], weight: [Float],
+                              mean: [Float], rstd: [Float], rows N: Int, cols C: Int) {
+    requireCount(dX, N * C, "layerNormBackward: dX")
+    requireCount(dOut, N * C, "layerNormBackward: dOut")
+    requireCount(x, N * C, "layerNormBackward: x")
+    requireCount(dWeight, C, "layerNormBackward: dWeight")
+    requireCount(dBias, C, "layerNormBackward: dBias")
+    requireCount(weight, C, "layerNormBackward: weight")
+    requireCount(mean, N, "layerNormBackward: mean")
+    requireCount(rstd, N, "layerNormBackward: rstd")
+    dX.withUnsafeMutableBufferPointer { dxb in
+        dWeight.withUnsafeMutableBufferPointer { dwb in
+            dBias.withUnsafeMutableBufferPointer { dbb in
+                dOut.withUnsafeBufferPointer { gb in
+                    x.withUnsafeBufferPointer { xb in
+                        weight.withUnsafeBufferPointer { w in
+                            let dX = dxb.baseAddress!, dW = dwb.baseAddress!, dB = dbb.baseAddress!
+                            for n in 0..<N {
+                                let row = xb.baseAddress! + n * C, g = gb.baseAddress! + n * C
+                                let dx = dX + n * C
+                                let mu = mean[n], s = rstd[n]
+                                // two reductions over the row: mean(g) and mean(g ⊙ x̂)
+                                var gMean: Float = 0, gNormMean: Float = 0
+                                for i in 0..<C {
+                                    let norm = (row[i] - mu) * s
+                                    let gi = w[i] * g[i]
+                                    gMean += gi
+                                    gNormMean += gi * norm
+                                }
+                                gMean /= Float(C)
+                                gNormMean /= Float(C)
+                                for i in 0..<C {
+                                    // in the forward pass this was: out = x̂·w + b
+                                    let norm = (row[i] - mu) * s
+                                    dB[i] += g[i]
+                                    dW[i] += norm * g[i]
+                                    // and x̂ = (x − μ)·rstd, through μ and rstd as well
+                                    dx[i] += s * (w[i] * g[i] - gMean - norm * gNormMean)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The reference for `layerNormForward`: the definition in Double (mean and rstd not written).
+public func layerNormForwardNaive(_ out: inout [Float], _ x: [Float], weight: [Float],
+                                  bias: [Float], rows N: Int, cols C: Int, eps: Float = 1e-5) {
+    for n in 0..<N {
+        var mu = 0.0
+        for i in 0..<C { mu += Double(x[n * C + i]) }
+        mu /= Double(C)
+        var variance = 0.0
+        for i in 0..<C { variance += (Double(x[n * C + i]) - mu) * (Double(x[n * C + i]) - mu) }
+        variance /= Double(C)
+        let s = 1 / (variance + Double(eps)).squareRoot()
+        for i in 0..<C {
+            out[n * C + i] = Float((Double(x[n * C + i]) - mu) * s * Double(weight[i]) + Double(bias[i]))
+        }
+    }
+}

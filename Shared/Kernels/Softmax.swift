@@ -1,0 +1,114 @@
+// Row-wise softmax, p = e^z / Σ e^z: turns scores into probabilities. Classifiers use it
+// through the fused cross-entropy (CrossEntropy.swift); attention (weeks 7-9) uses it directly,
+// with a causal mask so position t only attends to positions 0...t.
+// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Softmax.html
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Softmax of one row over its first `visible` entries, written to p; returns log Σ e^z (the
+/// log-sum-exp, which cross-entropy needs). z, p: (visible) values. visible >= 1.
+/// Numerical trick: we subtract the row maximum before exponentiating. Softmax does not change
+/// (the factor e^−max cancels), but now every exponent is <= 0, so e^z cannot overflow even for
+/// logits of 1e4, and the largest term is exactly 1, so the sum cannot underflow to 0.
+@inline(__always)
+func softmaxRow(_ z: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, visible: Int) -> Float {
+    // pass 1: the maximum, for stability
+    var maxValue = -Float.infinity
+    for j in 0..<visible { maxValue = max(maxValue, z[j]) }
+    // pass 2: exponentiate the shifted scores and sum them
+    var sum: Float = 0
+    for j in 0..<visible {
+        let e = exp(z[j] - maxValue)
+        p[j] = e
+        sum += e
+    }
+    // pass 3: normalise
+    let inverse = 1 / sum
+    for j in 0..<visible { p[j] *= inverse }
+    return maxValue + log(sum)
+}
+
+/// Rows this big or more are split across cores (each row is independent, so the result
+/// is the same whichever thread computes it).
+let softmaxParallelThreshold = 1 << 15
+
+/// probs[n, :] = softmax(logits[n, :]), numerically stable (row maximum subtracted).
+///   logits, probs: (N, C); probs is overwritten.
+/// causal: the rows are stacked T×T blocks with T = C (attention scores (B, H, T, T) seen as
+/// (B·H·T, T)); row t of each block sees only columns 0...t, the rest get probability 0.
+public func softmaxForward(_ probs: inout [Float], _ logits: [Float],
+                           rows N: Int, cols C: Int, causal: Bool = false) {
+    requireCount(logits, N * C, "softmaxForward: logits")
+    requireCount(probs, N * C, "softmaxForward: probs")
+    precondition(C > 0 || N == 0, "softmaxForward: a row needs at least one column")
+    precondition(!causal || N % max(C, 1) == 0,
+                 "softmaxForward: causal needs rows (\(N)) to be a multiple of cols (\(C))")
+    probs.withUnsafeMutableBufferPointer { pb in
+        logits.withUnsafeBufferPointer { zb in
+            let probs = pb.baseAddress!, logits = zb.baseAddress!
+            let chunks = N * C >= softmaxParallelThreshold ? Threads.count : 1
+            parallelFor(chunks) { chunk in
+                for n in rowRange(chunk, of: chunks, rows: N) {
+                    let z = logits + n * C, p = probs + n * C
+                    // causal: row n is position t = n mod T of its block and sees 0...t
+                    let visible = causal ? n % C + 1 : C
+                    _ = softmaxRow(z, p, visible: visible)
+                    for j in visible..<C { p[j] = 0 }    // masked: e^−∞ = 0
+                }
+            }
+        }
+    }
+}
+
+/// Backward of `softmaxForward`. Adds into dLogits.
+/// forward: p_j = e^z_j / Σ_k e^z_k, whose Jacobian is ∂p_j/∂z_i = p_j(δ_ij − p_i), so
+///   dz = p ⊙ (g − Σ_k p_k·g_k)        (g = dProbs, one row at a time)
+/// Masked (causal) entries have p = 0, so they get no gradient; the mask needs no argument here.
+///   dLogits, dProbs, probs: (N, C)
+public func softmaxBackward(dLogits: inout [Float], dProbs: [Float], probs: [Float],
+                            rows N: Int, cols C: Int) {
+    requireCount(dLogits, N * C, "softmaxBackward: dLogits")
+    requireCount(dProbs, N * C, "softmaxBackward: dProbs")
+    requireCount(probs, N * C, "softmaxBackward: probs")
+    dLogits.withUnsafeMutableBufferPointer { dzb in
+        dProbs.withUnsafeBufferPointer { gb in
+            probs.withUnsafeBufferPointer { pb in
+                let dLogits = dzb.baseAddress!, dProbs = gb.baseAddress!, probs = pb.baseAddress!
+                let chunks = N * C >= softmaxParallelThreshold ? Threads.count : 1
+                parallelFor(chunks) { chunk in
+                    for n in rowRange(chunk, of: chunks, rows: N) {
+                        let p = probs + n * C, g = dProbs + n * C, dz = dLogits + n * C
+                        // Σ_k p_k·g_k: how much the row's gradient moves the normalisation
+                        var pDotG: Float = 0
+                        for k in 0..<C { pDotG += p[k] * g[k] }
+                        for j in 0..<C { dz[j] += p[j] * (g[j] - pDotG) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The reference for `softmaxForward`: the definition, in Double, with the same masking.
+public func softmaxForwardNaive(_ probs: inout [Float], _ logits: [Float],
+                                rows N: Int, cols C: Int, causal: Bool = false) {
+    for n in 0..<N {
+        let visible = causal ? n % C + 1 : C
+        var maxValue = -Double.infinity
+        for j in 0..<visible { maxValue = Swift.max(maxValue, Double(logits[n * C + j])) }
+        var sum = 0.0
+        for j in 0..<visible { sum += exp(Double(logits[n * C + j]) - maxValue) }
+        for j in 0..<C {
+            probs[n * C + j] = j < visible ? Float(exp(Double(logits[n * C + j]) - maxValue) / sum) : 0
+        }
+    }
+}
+
+/// The rows chunk `chunk` of `chunks` works on: N rows cut into nearly equal consecutive runs.
+@inline(__always)
+func rowRange(_ chunk: Int, of chunks: Int, rows N: Int) -> Range<Int> {
+    (chunk * N / chunks)..<((chunk + 1) * N / chunks)
+}
