@@ -1,0 +1,50 @@
+// The global gradient norm and clipping by it (weeks 5-10): RNNs and transformers
+// occasionally produce a huge gradient; scaling all gradients down together when their joint
+// norm exceeds a bound keeps one bad batch from wrecking the weights, without changing the
+// update's direction. Reference: https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html
+
+/// Σ_i buffer_i², summed in Double.   buffer: (n values).
+public func sumOfSquares(_ buffer: [Float]) -> Double {
+    buffer.withUnsafeBufferPointer { b in
+        var sum = 0.0
+        for value in b { sum += Double(value) * Double(value) }
+        return sum
+    }
+}
+
+/// The global L2 norm of several buffers taken as one long vector: √(Σ_buffers Σ_i g_i²).
+///   gradients: one flat buffer per parameter, any sizes.
+public func gradientNorm(_ gradients: [[Float]]) -> Double {
+    var total = 0.0
+    for gradient in gradients { total += sumOfSquares(gradient) }
+    return total.squareRoot()
+}
+
+/// The factor clipping multiplies every gradient by: maxNorm / (norm + 1e-6) when the norm is
+/// above maxNorm, else 1 (PyTorch's clip_grad_norm_; the 1e-6 guards a zero norm).
+public func clipScale(norm: Double, maxNorm: Float) -> Float {
+    precondition(maxNorm > 0, "clipScale: maxNorm must be positive, got \(maxNorm)")
+    let factor = Double(maxNorm) / (norm + 1e-6)
+    return factor < 1 ? Float(factor) : 1
+}
+
+/// buffer *= factor, in place.   buffer: (n values).
+public func scaleBuffer(_ buffer: inout [Float], by factor: Float) {
+    buffer.withUnsafeMutableBufferPointer { b in
+        for i in 0..<b.count { b[i] *= factor }
+    }
+}
+
+/// Clips by global norm: if √(Σ all g²) > maxNorm, every gradient is scaled by
+/// maxNorm / (norm + 1e-6), so the joint norm becomes maxNorm and the direction is unchanged.
+///   gradients: one flat buffer per parameter, scaled in place.
+/// Returns the norm before clipping (worth logging: spikes show instability).
+@discardableResult
+public func clipGradients(_ gradients: inout [[Float]], maxNorm: Float) -> Double {
+    let norm = gradientNorm(gradients)
+    let factor = clipScale(norm: norm, maxNorm: maxNorm)
+    if factor < 1 {
+        for i in gradients.indices { scaleBuffer(&gradients[i], by: factor) }
+    }
+    return norm
+}

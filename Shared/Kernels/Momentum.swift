@@ -1,0 +1,28 @@
+// SGD with momentum (week 4): a velocity that averages recent gradients smooths the path and
+// speeds up along consistent directions. Nesterov's variant looks one step ahead.
+// Reference: https://pytorch.org/docs/stable/generated/torch.optim.SGD.html (same formulas,
+// dampening 0), Sutskever et al. 2013.
+
+/// One momentum step, elementwise over a flat buffer (PyTorch's form):
+///   g ← g + λ·θ                   (weightDecay λ, L2; 0 for none)
+///   v ← μ·v + g
+///   θ ← θ − lr · v                or, with nesterov,  θ ← θ − lr · (g + μ·v)
+///   parameters, velocity, gradients: (n values); velocity starts at 0 and is updated in place.
+public func momentumUpdate(_ parameters: inout [Float], velocity: inout [Float], gradients: [Float],
+                           learningRate: Float, momentum: Float, nesterov: Bool = false,
+                           weightDecay: Float = 0) {
+    requireCount(velocity, parameters.count, "momentumUpdate: velocity")
+    requireCount(gradients, parameters.count, "momentumUpdate: gradients")
+    parameters.withUnsafeMutableBufferPointer { p in
+        velocity.withUnsafeMutableBufferPointer { v in
+            gradients.withUnsafeBufferPointer { gb in
+                for i in 0..<p.count {
+                    let g = gb[i] + weightDecay * p[i]
+                    v[i] = momentum * v[i] + g
+                    let step = nesterov ? g + momentum * v[i] : v[i]
+                    p[i] -= learningRate * step
+                }
+            }
+        }
+    }
+}
