@@ -1,6 +1,6 @@
 // Splitting work across cores. GEMM and the batch/head loops of attention use this.
-// Dispatch's concurrentPerform runs the chunks on a pool of worker threads and returns when
-// all are done.
+// The rule that keeps results reproducible: split the *output* into chunks, give every chunk
+// to exactly one thread, and never let two threads add into the same number.
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +18,11 @@ public enum Threads {
 /// `Threads.count`). With one chunk or one thread it simply loops on the calling thread, so
 /// small problems pay nothing for threads they do not need. Each chunk must write only its own
 /// part of the output: then the result does not depend on which thread ran which chunk.
+///
+/// The chunks are dealt out in contiguous ranges, one range per thread (with 10 chunks on
+/// 3 threads: 0..<3, 3..<6, 6..<10), so exactly `threads` workers run, however many chunks
+/// there are. (Dispatch's own pool is sized to the machine, so asking it for `chunks`
+/// iterations would ignore a smaller `--threads`.) The calling thread is one of the workers.
 public func parallelFor(_ chunks: Int, threads: Int? = nil, _ body: (Int) -> Void) {
     let threads = min(threads ?? Threads.count, chunks)
     if threads <= 1 {
@@ -25,6 +30,10 @@ public func parallelFor(_ chunks: Int, threads: Int? = nil, _ body: (Int) -> Voi
         return
     }
     withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in body(chunk) }
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            let first = worker * chunks / threads
+            let end = (worker + 1) * chunks / threads
+            for chunk in first..<end { body(chunk) }
+        }
     }
 }
