@@ -1,0 +1,73 @@
+// Mini-batches and train/validation splits (every training loop from week 2 on). Batches
+// are lists of example indices; the caller gathers the rows it needs (LabeledImages.batch,
+// gatherRows). Shuffling is seeded, so the same seed visits examples in the same order.
+
+/// One epoch of mini-batches over examples 0..<count: each index appears exactly once
+/// (in a seeded random order when `shuffle`), cut into batches of `batchSize`. The last
+/// batch is smaller when batchSize does not divide count, unless `dropLast` drops it.
+///
+///     for epoch in 1...epochs {
+///         for indices in MiniBatches(count: n, batchSize: 64, shuffle: true, dropLast: false, rng: &rng) {
+///             let (x, y) = train.batch(indices)   // x: (indices.count, features)
+///             ...
+///         }
+///     }
+///
+/// The order is drawn when the value is created (that is when `rng` advances), so make a
+/// new `MiniBatches` each epoch.
+public struct MiniBatches: Sequence {
+    /// The example order for this epoch: (count).
+    public let order: [Int]
+    public let batchSize: Int
+    public let dropLast: Bool
+
+    public init(count: Int, batchSize: Int, shuffle: Bool, dropLast: Bool, rng: inout SplitMix64) {
+        precondition(count >= 0, "MiniBatches: negative count \(count)")
+        precondition(batchSize >= 1, "MiniBatches: batchSize must be at least 1, got \(batchSize)")
+        order = shuffle ? rng.permutation(count) : Array(0..<count)
+        self.batchSize = batchSize
+        self.dropLast = dropLast
+    }
+
+    /// How many batches this epoch yields.
+    public var batchCount: Int {
+        dropLast ? order.count / batchSize : (order.count + batchSize - 1) / batchSize
+    }
+
+    public func makeIterator() -> Iterator { Iterator(batches: self) }
+
+    public struct Iterator: IteratorProtocol {
+        let batches: MiniBatches
+        var start = 0
+
+        public mutating func next() -> [Int]? {
+            let end = Swift.min(start + batches.batchSize, batches.order.count)
+            let isFull = end - start == batches.batchSize
+            guard start < end, isFull || !batches.dropLast else { return nil }
+            defer { start = end }
+            return Array(batches.order[start..<end])
+        }
+    }
+}
+
+/// A seeded random split of example indices 0..<count: round(count·validationFraction)
+/// indices go to `validation`, the rest to `train`; both lists come back sorted.
+public func trainValidationSplit(count: Int, validationFraction: Double, rng: inout SplitMix64)
+    -> (train: [Int], validation: [Int])
+{
+    precondition(validationFraction >= 0 && validationFraction <= 1,
+                 "trainValidationSplit: validationFraction \(validationFraction) not in [0, 1]")
+    let order = rng.permutation(count)
+    let validationCount = Int((Double(count) * validationFraction).rounded())
+    return (order[validationCount...].sorted(), order[..<validationCount].sorted())
+}
+
+/// Gathers rows of a (rows, width) matrix: out (indices.count, width), row r = data row indices[r].
+public func gatherRows(_ data: [Float], rows indices: [Int], width: Int) -> [Float] {
+    var out = [Float](repeating: 0, count: indices.count * width)
+    for (r, index) in indices.enumerated() {
+        precondition(index >= 0 && (index + 1) * width <= data.count, "gatherRows: row \(index) out of range")
+        out[(r * width)..<((r + 1) * width)] = data[(index * width)..<((index + 1) * width)]
+    }
+    return out
+}
