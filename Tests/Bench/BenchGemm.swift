@@ -1,0 +1,230 @@
+// `Bench gemm`: GFLOP/s of the three GEMMs in Shared/Kernels/Matmul.swift side by side (the
+// naive loop, SIMD only, blocked + packed + threaded), on square sizes and on the shapes of the
+// week-3 MLP (784-128-64-10, batch 128), optionally next to NumPy (OpenBLAS) measured in the
+// same run. What a learner should see: SIMD alone buys a few x over the naive loop, blocking
+// and packing buy another several x, the second core nearly doubles large problems.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Shared
+
+/// One benchmarked product: C (M, N) = op(A) (M, K) · B (K, N).
+struct GemmShape {
+    let label: String
+    let M: Int, N: Int, K: Int
+    let transposeA: Bool
+    /// The same shape's label in ../shared/anchors/bench_gemm.py.
+    let numpyLabel: String
+
+    var flops: Double { 2 * Double(M) * Double(N) * Double(K) }
+}
+
+let gemmShapes: [GemmShape] = [
+    GemmShape(label: "128²", M: 128, N: 128, K: 128, transposeA: false, numpyLabel: "sq128"),
+    GemmShape(label: "256²", M: 256, N: 256, K: 256, transposeA: false, numpyLabel: "sq256"),
+    GemmShape(label: "512²", M: 512, N: 512, K: 512, transposeA: false, numpyLabel: "sq512"),
+    GemmShape(label: "1024²", M: 1024, N: 1024, K: 1024, transposeA: false, numpyLabel: "sq1024"),
+    GemmShape(label: "2048²", M: 2048, N: 2048, K: 2048, transposeA: false, numpyLabel: "sq2048"),
+    // The MLP at batch 128: layer 1 forward, layer 2 forward, and the layer-1 weight gradient.
+    GemmShape(label: "128x784·784x128", M: 128, N: 128, K: 784, transposeA: false,
+              numpyLabel: "mlp_fwd1_128x784@784x128"),
+    GemmShape(label: "128x128·128x64", M: 128, N: 64, K: 128, transposeA: false,
+              numpyLabel: "mlp_fwd2_128x128@128x64"),
+    GemmShape(label: "784x128·128x128", M: 784, N: 128, K: 128, transposeA: false,
+              numpyLabel: "mlp_bwd_dW1_784x128@128x128"),
+    // dW1 = Xᵀ·dZ with X stored (128, 784): gemm reads it through transposeA, no copy.
+    GemmShape(label: "Xᵀ·dZ (X 128x784)", M: 784, N: 128, K: 128, transposeA: true,
+              numpyLabel: "mlp_bwd_dW1_XT_view"),
+]
+
+/// The naive loop takes seconds above this size; its column says "skipped" there.
+let naiveLimit = 512
+
+let benchGemm = Benchmark(
+    summary: "GFLOP/s of naive, SIMD-only and blocked GEMM on square and MLP shapes",
+    flags: ["--threads 1,2            thread counts for the blocked GEMM (default 1,2)",
+            "--impls naive,simd,blocked  which implementations to time (default all three)",
+            "--baseline numpy         also run ../shared/anchors/bench_gemm.py, print the ratio",
+            "--baseline-script PATH   where bench_gemm.py is (default ../shared/anchors/bench_gemm.py)"]
+) { arguments in
+    let threadCounts = try arguments.intList("--threads", default: [1, 2])
+    let impls = (try arguments.value("--impls") ?? "naive,simd,blocked")
+        .split(separator: ",").map(String.init)
+    for impl in impls where !["naive", "simd", "blocked"].contains(impl) {
+        throw BenchError("--impls: unknown implementation '\(impl)' (naive, simd, blocked)")
+    }
+    let baseline = try arguments.value("--baseline")
+    if let baseline, baseline != "numpy" {
+        throw BenchError("--baseline: only 'numpy' is known, got '\(baseline)'")
+    }
+    let script = try arguments.value("--baseline-script") ?? "../shared/anchors/bench_gemm.py"
+    try arguments.finish()
+
+    var load = [Double](repeating: 0, count: 3)
+    getloadavg(&load, 3)
+    print("GEMM, float32, C = op(A)·B, GFLOP/s = 2·M·N·K / median time (load average \(fixed(load[0], 2)):"
+          + " compare columns of one run, not runs)")
+    var header = padRight("shape (M×K · K×N)", 20) + padLeft("thr", 4) + padLeft("naive", 9)
+        + padLeft("SIMD-only", 11) + padLeft("blocked", 9)
+    if baseline != nil { header += padLeft("NumPy", 9) + padLeft("ratio", 7) }
+    print(header)
+    print(String(repeating: "-", count: header.count))
+
+    var records: [BenchRecord] = []
+    for threads in threadCounts {
+        // NumPy right before ours, so both see the same machine load.
+        var numpy: [String: Double] = [:]
+        if baseline != nil {
+            numpy = runNumPyBaseline(script: script, threads: threads)
+        }
+        for shape in gemmShapes {
+            var problem = GemmBuffers(shape)
+            func params(_ impl: String, threads: Int) -> KeyValuePairs<String, BenchValue> {
+                ["m": .int(shape.M), "n": .int(shape.N), "k": .int(shape.K), "threads": .int(threads),
+                 "transpose_a": .bool(shape.transposeA), "transpose_b": false, "impl": .string(impl)]
+            }
+            func gflops(_ seconds: Double) -> Double { shape.flops / seconds / 1e9 }
+
+            // The single-thread teaching versions: only on the first thread count's rows.
+            var naiveText = "", simdText = ""
+            if threads == threadCounts.first {
+                if impls.contains("naive") {
+                    if max(shape.M, shape.N, shape.K) > naiveLimit {
+                        naiveText = "skipped"
+                    } else {
+                        let value = gflops(problem.time(.naive, threads: 1))
+                        naiveText = fixed(value)
+                        records.append(BenchRecord(name: "gemm", params: params("naive", threads: 1),
+                                                   value: value, unit: "GFLOP/s"))
+                    }
+                }
+                if impls.contains("simd") {
+                    let value = gflops(problem.time(.simdOnly, threads: 1))
+                    simdText = fixed(value)
+                    records.append(BenchRecord(name: "gemm", params: params("simd", threads: 1),
+                                               value: value, unit: "GFLOP/s"))
+                }
+            }
+            var blocked = Double.nan
+            if impls.contains("blocked") {
+                blocked = gflops(problem.time(.blocked, threads: threads))
+                records.append(BenchRecord(name: "gemm", params: params("blocked", threads: threads),
+                                           value: blocked, unit: "GFLOP/s"))
+            }
+            var line = padRight(shape.label, 20) + padLeft(String(threads), 4)
+                + padLeft(naiveText, 9) + padLeft(simdText, 11)
+                + padLeft(blocked.isNaN ? "" : fixed(blocked), 9)
+            if baseline != nil {
+                if let reference = numpy[shape.numpyLabel] {
+                    line += padLeft(fixed(reference), 9)
+                    records.append(BenchRecord(name: "gemm", params: params("numpy", threads: threads),
+                                               value: reference, unit: "GFLOP/s"))
+                    if !blocked.isNaN {
+                        line += padLeft(fixed(blocked / reference, 2), 7)
+                        records.append(BenchRecord(name: "gemm_vs_numpy",
+                                                   params: params("blocked", threads: threads),
+                                                   value: blocked / reference, unit: "ratio"))
+                    }
+                } else {
+                    line += padLeft("-", 9)
+                }
+            }
+            print(line)
+            fflush(stdout)
+        }
+    }
+    print("naive: three loops (gemmNaive), skipped above \(naiveLimit) (seconds per call);"
+          + " SIMD-only: gemmSIMDOnly, 1 thread; blocked: gemm (packing, 6x32 micro-kernel, threads).")
+    return records
+}
+
+/// A, B, C for one shape, filled with seeded normals; times one implementation on them.
+struct GemmBuffers {
+    enum Implementation { case naive, simdOnly, blocked }
+
+    let shape: GemmShape
+    var a: [Float], b: [Float], c: [Float]
+    let lda: Int
+
+    init(_ shape: GemmShape) {
+        self.shape = shape
+        var rng = SplitMix64(seed: 1)
+        a = rng.gaussians(shape.M * shape.K)      // (M, K), or (K, M) when transposeA
+        b = rng.gaussians(shape.K * shape.N)      // (K, N)
+        c = [Float](repeating: 0, count: shape.M * shape.N)
+        lda = shape.transposeA ? shape.M : shape.K
+    }
+
+    /// Median seconds per call of C = op(A)·B (β = 0).
+    mutating func time(_ implementation: Implementation, threads: Int) -> Double {
+        let shape = self.shape, lda = self.lda
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let (a, b, c) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    return medianSeconds {
+                        switch implementation {
+                        case .naive:
+                            gemmNaive(transposeA: shape.transposeA, m: shape.M, n: shape.N, k: shape.K,
+                                      a: a, lda: lda, b: b, ldb: shape.N, c: c, ldc: shape.N)
+                        case .simdOnly:
+                            gemmSIMDOnly(transposeA: shape.transposeA, m: shape.M, n: shape.N, k: shape.K,
+                                         a: a, lda: lda, b: b, ldb: shape.N, c: c, ldc: shape.N)
+                        case .blocked:
+                            gemm(transposeA: shape.transposeA, m: shape.M, n: shape.N, k: shape.K,
+                                 a: a, lda: lda, b: b, ldb: shape.N, c: c, ldc: shape.N,
+                                 threads: threads)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs NumPy's GEMM anchor for one thread count and returns GFLOP/s by its shape label.
+/// It runs with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, so OpenBLAS picks its AVX-512
+/// kernel (see ../shared/anchors/RESULTS.md). A missing script or python prints one line.
+func runNumPyBaseline(script: String, threads: Int) -> [String: Double] {
+    guard access(script, R_OK) == 0 else {
+        print("baseline: \(script) not found (run from the repository root, or pass --baseline-script)")
+        return [:]
+    }
+    let command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 '\(script)'"
+        + " --backend numpy --threads \(threads) 2>&1"
+    guard let pipe = popen(command, "r") else {
+        print("baseline: could not start python3")
+        return [:]
+    }
+    // Lines look like: RESULT name=gemm_numpy_sq512_t2 value=297.00 unit=GFLOP/s
+    var results: [String: Double] = [:]
+    var lastLine = ""
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while fgets(&buffer, Int32(buffer.count), pipe) != nil {
+        let line = String(cString: buffer).trimmingNewline()
+        lastLine = line.isEmpty ? lastLine : line
+        let fields = line.split(separator: " ")
+        guard fields.first == "RESULT", fields.count >= 3,
+              fields[1].hasPrefix("name=gemm_numpy_"), fields[2].hasPrefix("value="),
+              let value = Double(fields[2].dropFirst("value=".count)) else { continue }
+        var label = fields[1].dropFirst("name=gemm_numpy_".count)
+        let suffix = "_t\(threads)"
+        if label.hasSuffix(suffix) { label = label.dropLast(suffix.count) }
+        results[String(label)] = value
+    }
+    let status = pclose(pipe)
+    if results.isEmpty {
+        print("baseline: NumPy gave no figures (exit status \(status)): \(lastLine)")
+    }
+    return results
+}
+
+extension String {
+    fileprivate func trimmingNewline() -> String {
+        var text = self
+        while text.last == "\n" || text.last == "\r" { text.removeLast() }
+        return text
+    }
+}
