@@ -20,6 +20,9 @@ let weeks = [
     "Week01Perceptron",
     "Week02LogisticRegression",
     "Week03MLP",
+    "Week04Training",
+    "Week05RNN",
+    "Week06LSTM",
 ]
 
 let package = Package(

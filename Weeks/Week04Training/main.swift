@@ -1,0 +1,1 @@
+print("This week is being written.")
