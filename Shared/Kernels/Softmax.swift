@@ -13,21 +13,34 @@ import Darwin
 /// Numerical trick: we subtract the row maximum before exponentiating. Softmax does not change
 /// (the factor e^−max cancels), but now every exponent is <= 0, so e^z cannot overflow even for
 /// logits of 1e4, and the largest term is exactly 1, so the sum cannot underflow to 0.
+/// Each pass works on 16 values at a time; the last partial chunk is padded (with −∞ for the
+/// max and the exponentials, so padding adds e^−∞ = 0 to the sum).
 @inline(__always)
 func softmaxRow(_ z: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, visible: Int) -> Float {
+    let full = visible - visible % 16          // entries covered by whole 16-wide chunks
+    let rest = visible - full
     // pass 1: the maximum, for stability
-    var maxValue = -Float.infinity
-    for j in 0..<visible { maxValue = max(maxValue, z[j]) }
+    var maxima = SIMD16<Float>(repeating: -.infinity)
+    for i in stride(from: 0, to: full, by: 16) { maxima = pointwiseMax(maxima, load16(z + i)) }
+    if rest > 0 { maxima = pointwiseMax(maxima, load16(z + full, count: rest, fill: -.infinity)) }
+    let maxValue = maxima.max()
     // pass 2: exponentiate the shifted scores and sum them
-    var sum: Float = 0
-    for j in 0..<visible {
-        let e = exp(z[j] - maxValue)
-        p[j] = e
-        sum += e
+    var sums = SIMD16<Float>(repeating: 0)
+    for i in stride(from: 0, to: full, by: 16) {
+        let e = exp16(load16(z + i) - maxValue)
+        store16(e, p + i)
+        sums += e
     }
+    if rest > 0 {
+        let e = exp16(load16(z + full, count: rest, fill: -.infinity) - maxValue)
+        store16(e, p + full, count: rest)
+        sums += e
+    }
+    let sum = sums.sum()
     // pass 3: normalise
     let inverse = 1 / sum
-    for j in 0..<visible { p[j] *= inverse }
+    for i in stride(from: 0, to: full, by: 16) { store16(load16(p + i) * inverse, p + i) }
+    for j in full..<visible { p[j] *= inverse }
     return maxValue + log(sum)
 }
 

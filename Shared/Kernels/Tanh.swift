@@ -1,18 +1,14 @@
 // tanh, the squashing nonlinearity of the vanilla RNN and the LSTM (weeks 5-6).
 // Its derivative is cheapest from the output: tanh'(x) = 1 - tanh(x)².
 // Reference: https://pytorch.org/docs/stable/generated/torch.nn.Tanh.html
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// out = tanh(x), elementwise.   x, out: (n values); out is overwritten.
+/// out = tanh(x), elementwise, 16 values at a time (`tanh16`, FastMath.swift).
+///   x, out: (n values); out is overwritten.
 public func tanhForward(_ out: inout [Float], _ x: [Float]) {
     requireCount(out, x.count, "tanhForward: out")
     out.withUnsafeMutableBufferPointer { o in
         x.withUnsafeBufferPointer { xs in
-            for i in 0..<xs.count { o[i] = tanh(xs[i]) }
+            map16(o.baseAddress!, xs.baseAddress!, count: xs.count, tanh16)
         }
     }
 }
