@@ -52,6 +52,9 @@ private func adamStep(_ parameters: inout [Float], _ firstMoment: inout [Float],
         firstMoment.withUnsafeMutableBufferPointer { m in
             secondMoment.withUnsafeMutableBufferPointer { v in
                 gradients.withUnsafeBufferPointer { gb in
+                    // A plain loop: the cost is one pass over the parameters per step, small
+                    // next to forward and backward, and Float.squareRoot() on Linux goes
+                    // through the C library's sqrtf, which vector code could not avoid either.
                     for i in 0..<p.count {
                         let g = gb[i] + l2 * p[i]
                         m[i] = beta1 * m[i] + (1 - beta1) * g

@@ -12,7 +12,7 @@
 /// bits of a Float.
 @inline(__always)
 func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let clamped = pointwiseMin(pointwiseMax(x, SIMD16(repeating: -87.3)), SIMD16(repeating: 88))
+    let clamped = minimum16(maximum16(x, SIMD16(repeating: -87.3)), SIMD16(repeating: 88))
     // n = round(x / ln 2). Trick: adding 1.5·2²³ pushes the fraction bits out of the Float, so
     // the sum is rounded to an integer, and that integer sits in the low bits of its pattern.
     let magic = SIMD16<Float>(repeating: 12_582_912)
@@ -50,7 +50,7 @@ func sigmoid16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// x − x³/3 + 2x⁵/15 − 17x⁷/315 instead (its next term is below 1e-12 there).
 @inline(__always)
 func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
-    let a = pointwiseMax(x, -x)                      // |x|
+    let a = maximum16(x, -x)                     // |x|
     let fromExp = 1 - 2 / (exp16(2 * a) + 1)
     let signed = fromExp.replacing(with: -fromExp, where: x .< 0)
     let x2 = x * x
@@ -65,6 +65,7 @@ func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// handle its last, partial chunk with the same vector code (and so the same rounding).
 @inline(__always)
 func load16(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Float> {
+    if count == 16 { return load16(p) }
     var v = SIMD16<Float>(repeating: fill)
     for lane in 0..<count { v[lane] = p[lane] }
     return v
@@ -73,6 +74,7 @@ func load16(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Fl
 /// Writes the first `count` lanes of `v` to `p` (count <= 16).
 @inline(__always)
 func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    if count == 16 { store16(v, p); return }
     for lane in 0..<count { p[lane] = v[lane] }
 }
 

@@ -11,7 +11,7 @@ public func reluForward(_ out: inout [Float], _ x: [Float]) {
             let zero = SIMD16<Float>(repeating: 0)
             var i = 0
             while i + 16 <= n {
-                store16(pointwiseMax(load16(x + i), zero), out + i)
+                store16(maximum16(load16(x + i), zero), out + i)
                 i += 16
             }
             while i < n { out[i] = max(x[i], 0); i += 1 }

@@ -21,8 +21,8 @@ func softmaxRow(_ z: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, vis
     let rest = visible - full
     // pass 1: the maximum, for stability
     var maxima = SIMD16<Float>(repeating: -.infinity)
-    for i in stride(from: 0, to: full, by: 16) { maxima = pointwiseMax(maxima, load16(z + i)) }
-    if rest > 0 { maxima = pointwiseMax(maxima, load16(z + full, count: rest, fill: -.infinity)) }
+    for i in stride(from: 0, to: full, by: 16) { maxima = maximum16(maxima, load16(z + i)) }
+    if rest > 0 { maxima = maximum16(maxima, load16(z + full, count: rest, fill: -.infinity)) }
     let maxValue = maxima.max()
     // pass 2: exponentiate the shifted scores and sum them
     var sums = SIMD16<Float>(repeating: 0)

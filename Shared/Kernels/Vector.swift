@@ -21,3 +21,16 @@ func requireCount(_ buffer: [Float], _ expected: Int, _ what: @autoclosure () ->
     precondition(buffer.count == expected,
                  "\(what()) has \(buffer.count) values, the shape needs \(expected)")
 }
+
+/// Lane-wise maximum. (The standard library's generic `pointwiseMax` was not inlined here and
+/// ran lane by lane; a compare and a select become two vector instructions.)
+@inline(__always)
+func maximum16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    a.replacing(with: b, where: a .< b)
+}
+
+/// Lane-wise minimum, as `maximum16`.
+@inline(__always)
+func minimum16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    a.replacing(with: b, where: b .< a)
+}
