@@ -149,12 +149,22 @@ private func gemmBlocked(_ p: BlockedProblem, rows: Range<Int>, columns: Range<I
                 for jr in stride(from: 0, to: nc, by: gemmNR) {
                     let panelB = scratch.packedB + jr * kc
                     for ir in stride(from: 0, to: mc, by: gemmMR) {
-                        microKernel6x32(depth: kc, packedA: scratch.packedA + ir * kc,
-                                        packedB: panelB,
-                                        c: p.C + (ic + ir) * p.ldc + jc + jr, ldc: p.ldc,
-                                        rows: min(gemmMR, mc - ir),
-                                        columns: min(gemmNR, nc - jr),
-                                        alpha: p.alpha, beta: beta, edgeTile: scratch.edgeTile)
+                        let panelA = scratch.packedA + ir * kc
+                        let c = p.C + (ic + ir) * p.ldc + jc + jr
+                        let rows = min(gemmMR, mc - ir), columns = min(gemmNR, nc - jr)
+                        // Two layouts of the A panel (see packA); each call site gets its
+                        // own copy of the inlined micro-kernel, with its strides known.
+                        if p.transposeA {
+                            microKernel6x32(depth: kc, panelA: panelA, rowStride: 1, kStride: gemmMR,
+                                            panelB: panelB, c: c, ldc: p.ldc, rows: rows,
+                                            columns: columns, alpha: p.alpha, beta: beta,
+                                            edgeTile: scratch.edgeTile)
+                        } else {
+                            microKernel6x32(depth: kc, panelA: panelA, rowStride: kc, kStride: 1,
+                                            panelB: panelB, c: c, ldc: p.ldc, rows: rows,
+                                            columns: columns, alpha: p.alpha, beta: beta,
+                                            edgeTile: scratch.edgeTile)
+                        }
                     }
                 }
             }
@@ -162,32 +172,41 @@ private func gemmBlocked(_ p: BlockedProblem, rows: Range<Int>, columns: Range<I
     }
 }
 
-/// Copies op(A)[rows, depth] into `packed` as micro-panels of 6 rows: panel r holds
-/// op(A)[r·6 + i, p] at packed[r·6·kc + p·6 + i]. Rows past the end are zero.
+/// Copies op(A)[rows, depth] into `packed` as micro-panels of 6 rows x kc, zero-padding rows
+/// past the end. Each panel is laid out so that the copy reads and writes contiguously:
+///   A stored (M, K): 6 rows of kc, op(A)[i, p] at panel[i·kc + p]  (6 straight row copies)
+///   A stored (K, M): kc groups of 6, op(A)[i, p] at panel[p·6 + i] (6 adjacent values per k)
+/// The micro-kernel reads either layout through its rowStride / kStride arguments.
 private func packA(_ p: BlockedProblem, rows: Range<Int>, depth: Range<Int>,
                    into packed: UnsafeMutablePointer<Float>) {
     let kc = depth.count
-    var dst = packed
+    var panel = packed
     for panelStart in stride(from: rows.lowerBound, to: rows.upperBound, by: gemmMR) {
         let valid = min(gemmMR, rows.upperBound - panelStart)
         if p.transposeA {
-            // A stored (K, M): the 6 values for one k are contiguous.
-            for k in 0..<kc {
-                let src = p.A + (depth.lowerBound + k) * p.lda + panelStart
-                for i in 0..<gemmMR { dst[k * gemmMR + i] = i < valid ? src[i] : 0 }
+            var src = p.A + depth.lowerBound * p.lda + panelStart
+            var dst = panel
+            for _ in 0..<kc {
+                if valid == gemmMR {
+                    dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2]
+                    dst[3] = src[3]; dst[4] = src[4]; dst[5] = src[5]
+                } else {
+                    for i in 0..<gemmMR { dst[i] = i < valid ? src[i] : 0 }
+                }
+                src += p.lda
+                dst += gemmMR
             }
         } else {
-            // A stored (M, K): walk each of the 6 rows along k.
             for i in 0..<gemmMR {
+                let dst = panel + i * kc
                 if i < valid {
-                    let src = p.A + (panelStart + i) * p.lda + depth.lowerBound
-                    for k in 0..<kc { dst[k * gemmMR + i] = src[k] }
+                    dst.update(from: p.A + (panelStart + i) * p.lda + depth.lowerBound, count: kc)
                 } else {
-                    for k in 0..<kc { dst[k * gemmMR + i] = 0 }
+                    dst.update(repeating: 0, count: kc)
                 }
             }
         }
-        dst += gemmMR * kc
+        panel += gemmMR * kc
     }
 }
 
@@ -228,40 +247,43 @@ private func packB(_ p: BlockedProblem, depth: Range<Int>, columns: Range<Int>,
     }
 }
 
-/// The micro-kernel: a 6 x 32 tile of C from a packed A micro-panel (6 x kc, 6 numbers per k)
-/// and a packed B micro-panel (kc x 32, 32 numbers per k).
+/// The micro-kernel: a 6 x 32 tile of C from an A micro-panel (6 x kc; op(A)[i, p] at
+/// panelA[i·rowStride + p·kStride]) and a packed B micro-panel (kc x 32, 32 numbers per k).
 ///   acc = Σ_p A[:, p] ⊗ B[p, :]      (12 SIMD16 accumulators, in registers)
 ///   C[tile] = α·acc + β·C[tile]       (β = 0: C[tile] = α·acc, old C never read)
 /// Only the top-left rows x columns of the tile are written (edges of C); a partial tile goes
 /// through `edgeTile` (6 x 32 scratch) and the same formula, one number at a time.
 @inline(__always)
-private func microKernel6x32(depth kc: Int, packedA a: UnsafePointer<Float>,
-                             packedB b: UnsafePointer<Float>,
+private func microKernel6x32(depth kc: Int, panelA a: UnsafePointer<Float>,
+                             rowStride: Int, kStride: Int,
+                             panelB b: UnsafePointer<Float>,
                              c: UnsafeMutablePointer<Float>, ldc: Int,
                              rows: Int, columns: Int, alpha: Float, beta: Float,
                              edgeTile: UnsafeMutablePointer<Float>) {
     typealias V = SIMD16<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-    var pa = a
+    // The 6 rows of the A panel, each walked along k.
+    var a0 = a, a1 = a + rowStride, a2 = a + 2 * rowStride
+    var a3 = a + 3 * rowStride, a4 = a + 4 * rowStride, a5 = a + 5 * rowStride
     var pb = UnsafeRawPointer(b)
     for _ in 0..<kc {
         // One row of the B panel (2 vectors) meets one column of the A panel (6 scalars).
         let b0 = pb.load(as: V.self)
         let b1 = pb.load(fromByteOffset: 64, as: V.self)
-        var ai = V(repeating: pa[0])
+        var ai = V(repeating: a0.pointee)
         c00.addProduct(ai, b0); c01.addProduct(ai, b1)
-        ai = V(repeating: pa[1])
+        ai = V(repeating: a1.pointee)
         c10.addProduct(ai, b0); c11.addProduct(ai, b1)
-        ai = V(repeating: pa[2])
+        ai = V(repeating: a2.pointee)
         c20.addProduct(ai, b0); c21.addProduct(ai, b1)
-        ai = V(repeating: pa[3])
+        ai = V(repeating: a3.pointee)
         c30.addProduct(ai, b0); c31.addProduct(ai, b1)
-        ai = V(repeating: pa[4])
+        ai = V(repeating: a4.pointee)
         c40.addProduct(ai, b0); c41.addProduct(ai, b1)
-        ai = V(repeating: pa[5])
+        ai = V(repeating: a5.pointee)
         c50.addProduct(ai, b0); c51.addProduct(ai, b1)
-        pa += gemmMR
+        a0 += kStride; a1 += kStride; a2 += kStride; a3 += kStride; a4 += kStride; a5 += kStride
         pb += gemmNR * MemoryLayout<Float>.stride
     }
 
