@@ -339,6 +339,7 @@ struct JSONParser {
 
     private mutating func parseHex4() throws -> UInt32 {
         guard position + 4 <= bytes.count,
+              bytes[position..<position + 4].allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
               let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
         else { throw error("expected 4 hex digits after \\u") }
         position += 4
