@@ -23,9 +23,10 @@ import Darwin
 /// every C element is summed in the same order whatever the thread count, so 1 and 2 threads
 /// agree bit for bit too.)
 ///
-/// How it is fast (the Goto/BLIS algorithm). A 2-core machine does ~500 GFLOP/s of fused
-/// multiply-adds, but its memory delivers a few GB/s per core: each number fetched from RAM
-/// has to be used in hundreds of multiply-adds. Three ideas get there:
+/// How it is fast (the Goto/BLIS algorithm). A 2-core AVX-512 machine does ~500 GFLOP/s of
+/// fused multiply-adds, but its memory delivers a few billion floats per second: each number
+/// fetched from RAM has to take part in ~100 multiply-adds, and each number fetched from a
+/// cache in several. Three ideas get there:
 ///
 /// 1. **A register tile (the micro-kernel).** The innermost code computes a 6 x 32 block of C
 ///    in 12 `SIMD16<Float>` accumulators (6 rows x 2 vectors of 16 columns: 12 of the 32
@@ -46,14 +47,16 @@ import Darwin
 ///                  micro-kernel: C[ir.., jr..] (6 x 32) += A-panel · B-panel
 ///    The sum over k is cut into KC-long slices; the first slice applies β, later ones add.
 ///
-/// 3. **Packing.** Before use, each block is copied into a contiguous buffer in exactly the
-///    order the micro-kernel reads it (A: 6 numbers per k; B: 32 numbers per k). The
-///    micro-kernel then walks two pointers forward with no strides, no TLB misses and no
-///    cache-line conflicts, whatever lda/ldb are. Packing is also where the transposes
-///    vanish: op(A) and op(B) are read through their strides once, while packing, so one
-///    micro-kernel serves all four transpose combinations. Edges are zero-padded to whole
-///    6 x 32 tiles, so any M, N, K work; a partial tile is computed in full and only its valid
-///    part is written to C.
+/// 3. **Packing.** Before use, each block is copied into a contiguous buffer in the order the
+///    micro-kernel reads it: B as 32 numbers per k (two aligned vector loads), A as 6-row
+///    panels (6 broadcasts per k). The micro-kernel then walks short, dense, aligned buffers
+///    that stay in cache, whatever lda/ldb are. Packing is also where the transposes vanish:
+///    op(A) and op(B) are read through their strides once, while packing, so one micro-kernel
+///    serves all four transpose combinations. (The A panel comes in two layouts, 6 rows of kc
+///    or kc groups of 6, whichever makes the copy from A contiguous; the micro-kernel takes
+///    the panel's strides. Packing A one float at a time cost up to 20% at the MLP's shapes.)
+///    Edges are zero-padded to whole 6 x 32 tiles, so any M, N, K work; a partial tile is
+///    computed in full and only its valid part is written to C.
 ///
 /// Threads: the rows (or columns) of C are dealt out in whole micro-tiles, one range per
 /// thread; each thread packs its own panels into its own reusable scratch buffers. K is
