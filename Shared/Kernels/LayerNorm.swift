@@ -24,22 +24,37 @@ public func layerNormForward(_ out: inout [Float], mean: inout [Float], rstd: in
     requireCount(rstd, N, "layerNormForward: rstd")
     out.withUnsafeMutableBufferPointer { ob in
         x.withUnsafeBufferPointer { xb in
-            let out = ob.baseAddress!, x = xb.baseAddress!
-            for n in 0..<N {
-                let row = x + n * C, o = out + n * C
-                // pass 1: the mean
-                var sum: Float = 0
-                for i in 0..<C { sum += row[i] }
-                let mu = sum / Float(C)
-                // pass 2: the variance around that mean (two passes: no catastrophic
-                // cancellation, unlike E[x²] − E[x]²)
-                var squares: Float = 0
-                for i in 0..<C { let d = row[i] - mu; squares += d * d }
-                let s = 1 / sqrt(squares / Float(C) + eps)
-                // pass 3: normalise, scale and shift
-                for i in 0..<C { o[i] = (row[i] - mu) * s * weight[i] + bias[i] }
-                mean[n] = mu
-                rstd[n] = s
+            weight.withUnsafeBufferPointer { wb in
+                bias.withUnsafeBufferPointer { bb in
+                    let w = wb.baseAddress!, b = bb.baseAddress!
+                    for n in 0..<N {
+                        let row = xb.baseAddress! + n * C, o = ob.baseAddress! + n * C
+                        // Every pass walks the row 16 values at a time; the last chunk holds
+                        // `k` < 16 real values and padding chosen to add nothing.
+                        // pass 1: the mean (padding 0)
+                        var sums = SIMD16<Float>(repeating: 0)
+                        for i in stride(from: 0, to: C, by: 16) {
+                            sums += load16(row + i, count: min(16, C - i))
+                        }
+                        let mu = sums.sum() / Float(C)
+                        // pass 2: the variance around that mean (two passes: no catastrophic
+                        // cancellation, unlike E[x²] − E[x]²; padding μ gives deviation 0)
+                        var squares = SIMD16<Float>(repeating: 0)
+                        for i in stride(from: 0, to: C, by: 16) {
+                            let d = load16(row + i, count: min(16, C - i), fill: mu) - mu
+                            squares += d * d
+                        }
+                        let s = 1 / sqrt(squares.sum() / Float(C) + eps)
+                        // pass 3: normalise, scale and shift
+                        for i in stride(from: 0, to: C, by: 16) {
+                            let k = min(16, C - i)
+                            let normalized = (load16(row + i, count: k) - mu) * s
+                            store16(normalized * load16(w + i, count: k) + load16(b + i, count: k), o + i, count: k)
+                        }
+                        mean[n] = mu
+                        rstd[n] = s
+                    }
+                }
             }
         }
     }
@@ -67,29 +82,36 @@ public func layerNormBackward(dX: inout [Float], dWeight: inout [Float], dBias: 
             dBias.withUnsafeMutableBufferPointer { dbb in
                 dOut.withUnsafeBufferPointer { gb in
                     x.withUnsafeBufferPointer { xb in
-                        weight.withUnsafeBufferPointer { w in
-                            let dX = dxb.baseAddress!, dW = dwb.baseAddress!, dB = dbb.baseAddress!
+                        weight.withUnsafeBufferPointer { wb in
+                            let dW = dwb.baseAddress!, dB = dbb.baseAddress!, w = wb.baseAddress!
                             for n in 0..<N {
                                 let row = xb.baseAddress! + n * C, g = gb.baseAddress! + n * C
-                                let dx = dX + n * C
+                                let dx = dxb.baseAddress! + n * C
                                 let mu = mean[n], s = rstd[n]
-                                // two reductions over the row: mean(g) and mean(g ⊙ x̂)
-                                var gMean: Float = 0, gNormMean: Float = 0
-                                for i in 0..<C {
-                                    let norm = (row[i] - mu) * s
-                                    let gi = w[i] * g[i]
-                                    gMean += gi
-                                    gNormMean += gi * norm
+                                // two reductions over the row: mean(w ⊙ g) and mean(w ⊙ g ⊙ x̂)
+                                // (16 at a time; padding g = 0 adds nothing)
+                                var gSums = SIMD16<Float>(repeating: 0)
+                                var gNormSums = SIMD16<Float>(repeating: 0)
+                                for i in stride(from: 0, to: C, by: 16) {
+                                    let k = min(16, C - i)
+                                    let norm = (load16(row + i, count: k) - mu) * s
+                                    let wg = load16(w + i, count: k) * load16(g + i, count: k)
+                                    gSums += wg
+                                    gNormSums += wg * norm
                                 }
-                                gMean /= Float(C)
-                                gNormMean /= Float(C)
-                                for i in 0..<C {
+                                let gMean = gSums.sum() / Float(C)
+                                let gNormMean = gNormSums.sum() / Float(C)
+                                for i in stride(from: 0, to: C, by: 16) {
+                                    let k = min(16, C - i)
+                                    let gi = load16(g + i, count: k)
                                     // in the forward pass this was: out = x̂·w + b
-                                    let norm = (row[i] - mu) * s
-                                    dB[i] += g[i]
-                                    dW[i] += norm * g[i]
+                                    let norm = (load16(row + i, count: k) - mu) * s
+                                    store16(load16(dB + i, count: k) + gi, dB + i, count: k)
+                                    store16(load16(dW + i, count: k) + norm * gi, dW + i, count: k)
                                     // and x̂ = (x − μ)·rstd, through μ and rstd as well
-                                    dx[i] += s * (w[i] * g[i] - gMean - norm * gNormMean)
+                                    let wg = load16(w + i, count: k) * gi
+                                    let dxi = s * (wg - gMean - norm * gNormMean)
+                                    store16(load16(dx + i, count: k) + dxi, dx + i, count: k)
                                 }
                             }
                         }

@@ -95,8 +95,13 @@ public func softmaxBackward(dLogits: inout [Float], dProbs: [Float], probs: [Flo
                     for n in rowRange(chunk, of: chunks, rows: N) {
                         let p = probs + n * C, g = dProbs + n * C, dz = dLogits + n * C
                         // Σ_k p_k·g_k: how much the row's gradient moves the normalisation
-                        var pDotG: Float = 0
-                        for k in 0..<C { pDotG += p[k] * g[k] }
+                        // (16 at a time, the short last chunk padded with zeros)
+                        var sums = SIMD16<Float>(repeating: 0)
+                        for i in stride(from: 0, to: C, by: 16) {
+                            let k = min(16, C - i)
+                            sums += load16(p + i, count: k) * load16(g + i, count: k)
+                        }
+                        let pDotG = sums.sum()
                         for j in 0..<C { dz[j] += p[j] * (g[j] - pDotG) }
                     }
                 }
