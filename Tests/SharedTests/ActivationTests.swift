@@ -39,6 +39,15 @@ import Foundation
         expectMatchesReference(geluForward) { x in
             0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
         }
+        // and against its Naive twin (the formula with the C library's tanh), tails included
+        var rng = SplitMix64(seed: 8)
+        for n in KernelCheck.sizes {
+            let x = rng.gaussians(n, std: 3)
+            var fast = KernelCheck.zeros(n), naive = KernelCheck.zeros(n)
+            geluForward(&fast, x)
+            geluForwardNaive(&naive, x)
+            #expect(KernelCheck.maxDifference(fast, naive) < 1e-6, "n = \(n)")
+        }
         // Known values (PyTorch gelu(approximate='tanh')): gelu(1) = 0.8411920, gelu(-1) = -0.1588080
         var out = KernelCheck.zeros(2)
         geluForward(&out, [1, -1])
