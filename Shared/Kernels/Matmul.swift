@@ -221,8 +221,23 @@ private func packB(_ p: BlockedProblem, depth: Range<Int>, columns: Range<Int>,
     var dst = packed
     for panelStart in stride(from: columns.lowerBound, to: columns.upperBound, by: gemmNR) {
         let valid = min(gemmNR, columns.upperBound - panelStart)
-        if p.transposeB {
-            // B stored (N, K): each of the 32 columns of op(B) is a contiguous row of B.
+        if p.transposeB && valid == gemmNR {
+            // B stored (N, K): the panel is the transpose of 32 rows of B. Whole 16 x 16
+            // blocks go through registers; the last kc % 16 values of k one by one.
+            let rows = p.B + panelStart * p.ldb + depth.lowerBound
+            var k = 0
+            while k + 16 <= kc {
+                transpose16x16(from: rows + k, rowStride: p.ldb,
+                               to: dst + k * gemmNR, rowStride: gemmNR)
+                transpose16x16(from: rows + 16 * p.ldb + k, rowStride: p.ldb,
+                               to: dst + k * gemmNR + 16, rowStride: gemmNR)
+                k += 16
+            }
+            for j in 0..<gemmNR {
+                for kk in k..<kc { dst[kk * gemmNR + j] = rows[j * p.ldb + kk] }
+            }
+        } else if p.transposeB {
+            // A ragged last panel: each column of op(B) is a contiguous row of B.
             for j in 0..<gemmNR {
                 if j < valid {
                     let src = p.B + (panelStart + j) * p.ldb + depth.lowerBound
@@ -248,6 +263,38 @@ private func packB(_ p: BlockedProblem, depth: Range<Int>, columns: Range<Int>,
         }
         dst += gemmNR * kc
     }
+}
+
+/// Writes the transpose of a 16 x 16 block: to[c, r] = from[r, c] (rows `rowStride` apart).
+/// The block goes into 16 vector registers; then each of four rounds puts the even-indexed
+/// numbers of every pair of rows into rows 0-7 and the odd-indexed ones into rows 8-15. Seen
+/// as 256 numbers with an 8-bit index (4 row bits, 4 column bits), one round rotates the index
+/// right by one bit, so four rounds swap the row and column bits: a transpose, in 64 shuffles
+/// instead of 256 scalar loads and stores.
+@inline(__always)
+private func transpose16x16(from source: UnsafePointer<Float>, rowStride sourceStride: Int,
+                            to target: UnsafeMutablePointer<Float>, rowStride targetStride: Int) {
+    typealias V = SIMD16<Float>
+    func row(_ i: Int) -> V { UnsafeRawPointer(source + i * sourceStride).loadUnaligned(as: V.self) }
+    func evens(_ x: V, _ y: V) -> V { V(lowHalf: x.evenHalf, highHalf: y.evenHalf) }
+    func odds(_ x: V, _ y: V) -> V { V(lowHalf: x.oddHalf, highHalf: y.oddHalf) }
+    var (r0, r1, r2, r3, r4, r5, r6, r7) = (row(0), row(1), row(2), row(3),
+                                            row(4), row(5), row(6), row(7))
+    var (r8, r9, r10, r11, r12, r13, r14, r15) = (row(8), row(9), row(10), row(11),
+                                                  row(12), row(13), row(14), row(15))
+    for _ in 0..<4 {
+        (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15) =
+            (evens(r0, r1), evens(r2, r3), evens(r4, r5), evens(r6, r7),
+             evens(r8, r9), evens(r10, r11), evens(r12, r13), evens(r14, r15),
+             odds(r0, r1), odds(r2, r3), odds(r4, r5), odds(r6, r7),
+             odds(r8, r9), odds(r10, r11), odds(r12, r13), odds(r14, r15))
+    }
+    func put(_ i: Int, _ v: V) {
+        UnsafeMutableRawPointer(target + i * targetStride).storeBytes(of: v, as: V.self)
+    }
+    put(0, r0); put(1, r1); put(2, r2); put(3, r3); put(4, r4); put(5, r5); put(6, r6); put(7, r7)
+    put(8, r8); put(9, r9); put(10, r10); put(11, r11)
+    put(12, r12); put(13, r13); put(14, r14); put(15, r15)
 }
 
 /// The micro-kernel: a 6 x 32 tile of C from an A micro-panel (6 x kc; op(A)[i, p] at
