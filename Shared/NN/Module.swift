@@ -20,6 +20,7 @@ public protocol Module: AnyObject {
     /// returns dLoss/dx (rows, inFeatures). With `needsInputGradient` false it skips dX and
     /// returns [] (the first layer of a network: nobody needs the gradient of the images;
     /// PyTorch skips it too, since the input does not require grad).
+    @discardableResult
     func backward(_ dOut: [Float], needsInputGradient: Bool) -> [Float]
     /// The trainable tensors, in a fixed order (optimizers, zeroing, counting, saving).
     var parameters: [Parameter] { get }
@@ -29,6 +30,7 @@ public protocol Module: AnyObject {
 
 extension Module {
     /// Backward that returns the input gradient dX.
+    @discardableResult
     public func backward(_ dOut: [Float]) -> [Float] { backward(dOut, needsInputGradient: true) }
 
     /// Switch to training mode (PyTorch's model.train()).
@@ -60,6 +62,7 @@ public final class Sequential: Module {
         return h
     }
 
+    @discardableResult
     public func backward(_ dOut: [Float], needsInputGradient: Bool) -> [Float] {
         var gradient = dOut
         for (index, layer) in layers.enumerated().reversed() {

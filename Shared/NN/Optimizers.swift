@@ -54,26 +54,35 @@ func zeroBuffers(like parameters: [Parameter]) -> [[Float]] {
 // MARK: - SGD
 
 /// Plain stochastic gradient descent:  θ ← θ − lr·(g + λ·θ).
-/// The weight decay λ here is L2 in the loss (its gradient λ·θ is added to g); for plain SGD
-/// that is exactly the same as decaying the weights by lr·λ each step.
+/// The weight decay λ here is L2 in the loss (its gradient λ·θ is added to g). With
+/// `decoupled` the weights are shrunk directly instead, θ ← θ − lr·λ·θ, then θ ← θ − lr·g:
+/// for plain SGD the two are the same update (up to rounding), which is why "weight decay"
+/// and "L2 regularization" were long used as synonyms. Under Adam they are not (see Adam).
 public final class SGD: Optimizer {
     public let parameters: [Parameter]
     public var learningRate: Float
     public let weightDecay: Float
+    public let decoupled: Bool
     public var stepCount = 0
     public var name: String { "sgd" }
 
-    public init(_ parameters: [Parameter], learningRate: Float, weightDecay: Float = 0) {
+    public init(_ parameters: [Parameter], learningRate: Float, weightDecay: Float = 0, decoupled: Bool = false) {
         self.parameters = parameters
         self.learningRate = learningRate
         self.weightDecay = weightDecay
+        self.decoupled = decoupled
     }
 
     public func step() {
         stepCount += 1
         for p in parameters {
-            sgdUpdate(&p.value, gradients: p.grad, learningRate: learningRate,
-                      weightDecay: p.decays ? weightDecay : 0)
+            let decay = p.decays ? weightDecay : 0
+            if decoupled {
+                if decay != 0 { scaleBuffer(&p.value, by: 1 - learningRate * decay) }
+                sgdUpdate(&p.value, gradients: p.grad, learningRate: learningRate)
+            } else {
+                sgdUpdate(&p.value, gradients: p.grad, learningRate: learningRate, weightDecay: decay)
+            }
         }
     }
 
