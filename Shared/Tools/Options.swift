@@ -112,6 +112,30 @@ public final class Options {
         }
     }
 
+    /// `--name X`, a number that must lie in `range` (e.g. `--dropout` in 0...0.9).
+    public func float(_ name: String, default value: Float, range: ClosedRange<Float>, help: String) -> Float {
+        read(name, typeName: "float", default: value, defaultText: "\(value)",
+             help: help + " [\(range.lowerBound) to \(range.upperBound)]", record: { .number(Double($0)) }) { text in
+            guard let x = Float(text), x.isFinite else { return .failure("'\(text)' is not a number") }
+            guard range.contains(x) else {
+                return .failure("\(text) is out of range (\(range.lowerBound) to \(range.upperBound))")
+            }
+            return .success(x)
+        }
+    }
+
+    /// `--name X`, a double that must lie in `range`.
+    public func double(_ name: String, default value: Double, range: ClosedRange<Double>, help: String) -> Double {
+        read(name, typeName: "float", default: value, defaultText: "\(value)",
+             help: help + " [\(range.lowerBound) to \(range.upperBound)]", record: { .number($0) }) { text in
+            guard let x = Double(text), x.isFinite else { return .failure("'\(text)' is not a number") }
+            guard range.contains(x) else {
+                return .failure("\(text) is out of range (\(range.lowerBound) to \(range.upperBound))")
+            }
+            return .success(x)
+        }
+    }
+
     /// `--name N`, a non-negative whole number up to 2⁶⁴ − 1 (seeds).
     public func uint64(_ name: String, default value: UInt64, help: String) -> UInt64 {
         read(name, typeName: "int", default: value, defaultText: String(value), help: help,
@@ -202,6 +226,11 @@ public final class Options {
     /// Records a value the program chose itself after reading the flags (e.g. epochs lowered
     /// by --quick), so that `config` and metrics.json show what actually ran.
     public func record(_ name: String, _ value: JSONValue) { values[snakeCase(kebabCase(name))] = value }
+
+    /// Reports a problem found after reading the flags (a combination that makes no sense, a
+    /// value outside what the program accepts). `finish()` then prints it with the usage and
+    /// exits 2, as for any other bad command line: `options.reportError("--lr must be positive")`.
+    public func reportError(_ message: String) { errors.append(message) }
 
     /// Every declared flag's final value, keyed by snake_case name ("data_dir").
     public var config: [String: JSONValue] { values }

@@ -112,6 +112,21 @@ import Testing
         let o = options("--threads 0")
         #expect(o.int("threads", default: 2, range: 1...256, help: "threads") == 2)
         #expect(o.parse() == .error("--threads: 0 is out of range (1 to 256)"))
+
+        let dropout = options("--dropout=1.5")
+        #expect(dropout.float("dropout", default: 0.1, range: 0...0.9, help: "drop rate") == 0.1)
+        #expect(dropout.parse() == .error("--dropout: 1.5 is out of range (0.0 to 0.9)"))
+
+        let fraction = options("--validation 0.2")
+        #expect(fraction.double("validation", default: 0.1, range: 0...0.5, help: "held out") == 0.2)
+        #expect(fraction.parse() == .run)
+    }
+
+    @Test func programChecksReportThroughFinish() {
+        let o = options("--lr 0")
+        let lr = o.float("lr", default: 0.1, help: "step size")
+        if lr <= 0 { o.reportError("--lr must be positive, got \(lr)") }
+        #expect(o.parse() == .error("--lr must be positive, got 0.0"))
     }
 
     @Test func helpListsEveryFlagWithTypeDefaultAndChoices() {
