@@ -39,7 +39,8 @@ let gemmShapes: [GemmShape] = [
               numpyLabel: "mlp_bwd_dW1_XT_view"),
 ]
 
-/// The naive loop takes seconds above this size; its column says "skipped" there.
+/// The naive loop takes seconds per call above 512³ multiply-adds; its column says "skipped"
+/// there (1024² and 2048²).
 let naiveLimit = 512
 
 let benchGemm = Benchmark(
@@ -91,7 +92,7 @@ let benchGemm = Benchmark(
             var naiveText = "", simdText = ""
             if threads == threadCounts.first {
                 if impls.contains("naive") {
-                    if max(shape.M, shape.N, shape.K) > naiveLimit {
+                    if shape.M * shape.N * shape.K > naiveLimit * naiveLimit * naiveLimit {
                         naiveText = "skipped"
                     } else {
                         let value = gflops(problem.time(.naive, threads: 1))
@@ -135,9 +136,34 @@ let benchGemm = Benchmark(
             fflush(stdout)
         }
     }
-    print("naive: three loops (gemmNaive), skipped above \(naiveLimit) (seconds per call);"
+    print("naive: three loops (gemmNaive), skipped above \(naiveLimit)³ (seconds per call);"
           + " SIMD-only: gemmSIMDOnly, 1 thread; blocked: gemm (packing, 6x32 micro-kernel, threads).")
+    printWhatEachStepBuys(records)
     return records
+}
+
+/// One line per step at 512², the largest size all three run at: how many times faster each
+/// idea made it.
+func printWhatEachStepBuys(_ records: [BenchRecord]) {
+    func figure(_ impl: String, threads: Int) -> Double? {
+        records.first { record in
+            record.name == "gemm"
+                && record.params.contains { $0.key == "m" && $0.value.json == "512" }
+                && record.params.contains { $0.key == "impl" && $0.value.json == "\"\(impl)\"" }
+                && record.params.contains { $0.key == "threads" && $0.value.json == String(threads) }
+        }?.value
+    }
+    var steps: [String] = []
+    if let naive = figure("naive", threads: 1), let simd = figure("simd", threads: 1) {
+        steps.append("SIMD alone \(fixed(simd / naive))x the naive loop")
+    }
+    if let simd = figure("simd", threads: 1), let blocked = figure("blocked", threads: 1) {
+        steps.append("blocking + packing + micro-kernel \(fixed(blocked / simd))x SIMD alone")
+    }
+    if let one = figure("blocked", threads: 1), let two = figure("blocked", threads: 2) {
+        steps.append("2 threads \(fixed(two / one, 2))x 1 thread")
+    }
+    if !steps.isEmpty { print("at 512²: " + steps.joined(separator: "; ")) }
 }
 
 /// A, B, C for one shape, filled with seeded normals; times one implementation on them.
