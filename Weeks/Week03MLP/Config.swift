@@ -31,7 +31,7 @@ struct Week03Config {
     var initialization: Initialization = .he
     var learningRate: Float? = nil
     var momentum: Float? = nil
-    var batchSize = 128
+    var batchSize: Int? = nil
     var epochs: Int? = nil
     var schedule = "cosine"                  // cosine or constant
     var validationFraction = 0.1
@@ -46,9 +46,13 @@ struct Week03Config {
 
     /// The defaults per data set, chosen so the default runs reach the bars
     /// (Fashion-MNIST >= 88.5%, digits >= 97% test accuracy) within 20 epochs.
-    static func defaultLearningRate(_ dataset: String) -> Float { dataset == "digits" ? 0.1 : 0.05 }
+    /// The digits (1,294 training images) want smaller batches: more steps per epoch.
+    /// Cosine decay to 0 over the run is what lifts Fashion-MNIST above 88.5% in 20 epochs
+    /// (a constant lr plateaus near 88%).
+    static func defaultLearningRate(_ dataset: String) -> Float { 0.05 }
     static let defaultMomentum: Float = 0.9
-    static func defaultEpochs(_ dataset: String) -> Int { dataset == "digits" ? 20 : 20 }
+    static func defaultBatchSize(_ dataset: String) -> Int { dataset == "digits" ? 32 : 128 }
+    static func defaultEpochs(_ dataset: String) -> Int { 20 }
 
     init() {}
 
@@ -71,12 +75,13 @@ struct Week03Config {
                                             help: "hidden-layer nonlinearity")
         let initName = options.choice("init", default: "he", choices: Initialization.allCases.map(\.rawValue),
                                       help: "weight initialisation (he for relu, xavier for tanh/sigmoid, zero to see symmetry)")
-        let lr = options.float("lr", default: Self.defaultLearningRate("mnist"),
-                               help: "learning rate (default 0.05 on MNIST/Fashion-MNIST, 0.1 on digits)")
+        let lr = options.float("lr", default: Self.defaultLearningRate("mnist"), help: "learning rate (the peak, with --schedule cosine)")
         let momentumValue = options.float("momentum", default: Self.defaultMomentum, help: "SGD momentum, 0 for plain SGD")
-        batchSize = options.int("batch", default: 128, range: 1...65_536, help: "mini-batch size")
+        let batch = options.int("batch", default: 128, range: 1...65_536,
+                                help: "mini-batch size (default 128 on MNIST/Fashion-MNIST, 32 on the digits)")
+        batchSize = options.wasGiven("batch") ? batch : nil
         let epochCount = options.int("epochs", default: Self.defaultEpochs("mnist"), range: 1...100_000,
-                                     help: "passes over the training set (--quick: 3)")
+                                     help: "passes over the training set (--quick: 5 on the digits)")
         schedule = options.choice("schedule", default: "cosine", choices: ["cosine", "constant"],
                                   help: "learning rate over the run: cosine decays it from --lr to 0, constant keeps it")
         validationFraction = options.double("validation", default: 0.1,
@@ -121,7 +126,7 @@ struct Week03Config {
             if !options.wasGiven("activation") { activation = .relu }
         }
         if quick {
-            if epochs == nil { epochs = 3 }
+            if epochs == nil { epochs = 5 }
             if !options.wasGiven("dataset") { dataset = "digits" }
             gradientCheck = true
         }
@@ -139,6 +144,7 @@ struct Week03Config {
         config.learningRate = learningRate ?? Self.defaultLearningRate(name)
         config.momentum = momentum ?? Self.defaultMomentum
         config.epochs = epochs ?? Self.defaultEpochs(name)
+        config.batchSize = batchSize ?? Self.defaultBatchSize(name)
         var sizes = layers ?? [data.train.features, 128, 64, data.train.classNames.count]
         sizes[0] = data.train.features
         sizes[sizes.count - 1] = data.train.classNames.count
@@ -155,7 +161,7 @@ struct Week03Config {
             "activation": .string(activation.rawValue), "init": .string(initialization.rawValue),
             "lr": learningRate.map { .number(Double($0)) } ?? .null,
             "momentum": momentum.map { .number(Double($0)) } ?? .null,
-            "batch": .number(Double(batchSize)), "epochs": epochs.map { .number(Double($0)) } ?? .null,
+            "batch": batchSize.map { .number(Double($0)) } ?? .null, "epochs": epochs.map { .number(Double($0)) } ?? .null,
             "schedule": .string(schedule), "validation": .number(validationFraction),
             "experiment": .string(experiment.rawValue), "seed": .number(Double(seed)),
             "quick": .bool(quick), "out": .string(out), "threads": .number(Double(threads)),

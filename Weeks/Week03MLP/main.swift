@@ -34,7 +34,7 @@ let model = MLP(layerSizes: config.layers!, activation: config.activation,
                 initialization: config.initialization, rng: &rng)
 say("model: \(config.layers!.map(String.init).joined(separator: "-")), \(config.activation.rawValue), "
     + "\(config.initialization.rawValue) init, \(model.parameterCount) parameters; "
-    + "SGD lr \(config.learningRate!) (\(config.schedule)), momentum \(config.momentum!), batch \(config.batchSize)")
+    + "SGD lr \(config.learningRate!) (\(config.schedule)), momentum \(config.momentum!), batch \(config.batchSize!)")
 
 // MARK: 4. Check: the hand-written backward against finite differences, on a tiny copy
 let checks = checkMLPBackward(activation: config.activation, seed: config.seed)
