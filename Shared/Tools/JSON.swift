@@ -33,7 +33,8 @@ extension JSONValue: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, Exp
     /// Conversions from the numeric types a program has at hand (`.init(epochs)`, `.init(loss)`).
     public init(_ value: Int) { self = .number(Double(value)) }
     public init(_ value: UInt64) { self = .number(Double(value)) }
-    public init(_ value: Float) { self = .number(Double(value)) }
+    /// A Float is recorded by its shortest decimal (0.1, not 0.10000000149011612).
+    public init(_ value: Float) { self = .number(value.isFinite ? Double("\(value)") ?? Double(value) : Double(value)) }
     public init(_ value: Double) { self = .number(value) }
     public init(_ value: String) { self = .string(value) }
     public init(_ value: Bool) { self = .bool(value) }
@@ -90,7 +91,7 @@ extension JSONValue: CustomStringConvertible {
         case .string(let s): out += JSONValue.quote(s)
         case .array(let elements):
             if elements.isEmpty { out += "[]"; return }
-            let allScalars = elements.allSatisfy { if case .array = $0 { false } else if case .object = $0 { false } else { true } }
+            let allScalars = elements.allSatisfy(\.isScalar)
             if !pretty || allScalars {
                 out += "["
                 for (i, element) in elements.enumerated() {
@@ -102,7 +103,13 @@ extension JSONValue: CustomStringConvertible {
                 out += "[\n"
                 for (i, element) in elements.enumerated() {
                     out += String(repeating: " ", count: indent + 2)
-                    element.write(into: &out, pretty: pretty, indent: indent + 2)
+                    // A flat object (a history row) stays on one line: one row per line.
+                    if case .object(let members) = element, members.values.allSatisfy(\.isScalar) {
+                        out += "{" + members.keys.sorted().map { JSONValue.quote($0) + ": " + members[$0]!.serialized() }
+                            .joined(separator: ", ") + "}"
+                    } else {
+                        element.write(into: &out, pretty: pretty, indent: indent + 2)
+                    }
                     out += i + 1 < elements.count ? ",\n" : "\n"
                 }
                 out += String(repeating: " ", count: indent) + "]"
@@ -120,6 +127,14 @@ extension JSONValue: CustomStringConvertible {
             }
             if pretty { out += String(repeating: " ", count: indent) }
             out += "}"
+        }
+    }
+
+    /// Numbers, strings, bools and null: values with no members.
+    var isScalar: Bool {
+        switch self {
+        case .array, .object: return false
+        default: return true
         }
     }
 

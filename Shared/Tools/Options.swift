@@ -115,7 +115,7 @@ public final class Options {
     /// `--name X`, a number that must lie in `range` (e.g. `--dropout` in 0...0.9).
     public func float(_ name: String, default value: Float, range: ClosedRange<Float>, help: String) -> Float {
         read(name, typeName: "float", default: value, defaultText: "\(value)",
-             help: help + " [\(range.lowerBound) to \(range.upperBound)]", record: { .number(Double($0)) }) { text in
+             help: help + " [\(range.lowerBound) to \(range.upperBound)]", record: { JSONValue($0) }) { text in
             guard let x = Float(text), x.isFinite else { return .failure("'\(text)' is not a number") }
             guard range.contains(x) else {
                 return .failure("\(text) is out of range (\(range.lowerBound) to \(range.upperBound))")
@@ -148,7 +148,7 @@ public final class Options {
     /// `--name X`, a number such as 0.1, 3e-4 or 10.
     public func float(_ name: String, default value: Float, help: String) -> Float {
         read(name, typeName: "float", default: value, defaultText: "\(value)", help: help,
-             record: { .number(Double($0)) }) { text in
+             record: { JSONValue($0) }) { text in
             guard let x = Float(text), x.isFinite else { return .failure("'\(text)' is not a number") }
             return .success(x)
         }

@@ -27,6 +27,9 @@ import Testing
         #expect(document["history"]?.arrayValue?.count == 2)
         #expect(document["history"]?[1]?["train_loss"] == 0.25)
         #expect(document["history"]?[0]?["epoch"] == 1)
+        // One history row per line, so long runs stay readable.
+        let text = try readTextFile(path)
+        #expect(text.contains(#"    {"epoch": 2, "seconds": 2.5, "test_accuracy": 0.95, "train_loss": 0.25}"#))
         // The temporary file used for the atomic write is gone.
         #expect(!ToolsTestSupport.fileExists(path + ".tmp"))
     }

@@ -42,6 +42,8 @@ import Testing
         #expect(o.config["hidden_size"] == 32)
         #expect(o.config["quick"] == true)
         #expect(o.config["epochs"] == 3)
+        #expect(o.float("lr", default: 0.1, help: "step") == 0.1)
+        #expect(o.config["lr"] == 0.1)   // the Float's shortest decimal, not 0.10000000149011612
         #expect(o.wasGiven("hidden-size") && o.wasGiven("hidden_size"))
         o.record("epochs", 1)
         #expect(o.config["epochs"] == 1)
