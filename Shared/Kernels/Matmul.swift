@@ -119,11 +119,11 @@ public let gemmParallelThreshold = 3_000_000
 //   MR x NR  = 6 x 32: the micro-kernel's tile of C, 12 SIMD16 accumulators.
 //   KC = 256: B micro-panel KC x NR = 32 KB (L1), A micro-panel MR x KC = 6 KB.
 //   MC = 144: A block MC x KC = 144 KB (L2).   NC = 1024: B block KC x NC = 1 MB (L2/L3).
-@usableFromInline let gemmMR = 6
-@usableFromInline let gemmNR = 32
-@usableFromInline let gemmKC = 256
-@usableFromInline let gemmMC = 144
-@usableFromInline let gemmNC = 1024
+let gemmMR = 6
+let gemmNR = 32
+let gemmKC = 256
+let gemmMC = 144
+let gemmNC = 1024
 
 /// The arguments of one `gemm` call, passed as one value to the per-thread workers.
 struct BlockedProblem {

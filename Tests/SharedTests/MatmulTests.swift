@@ -195,3 +195,19 @@ import Testing
         }
     }
 }
+
+@Suite struct ParallelForTests {
+    @Test("parallelFor runs every chunk exactly once, for any chunk and thread count")
+    func everyChunkOnce() {
+        for chunks in [0, 1, 2, 5, 10] {
+            for threads in [1, 2, 3] {
+                var visits = [Int](repeating: 0, count: chunks)
+                visits.withUnsafeMutableBufferPointer { visits in
+                    // Each chunk writes only its own slot: no two threads touch the same number.
+                    parallelFor(chunks, threads: threads) { chunk in visits[chunk] += 1 }
+                }
+                #expect(visits == [Int](repeating: 1, count: chunks), "chunks \(chunks) threads \(threads)")
+            }
+        }
+    }
+}
