@@ -388,6 +388,11 @@ private func splitFlag(_ argument: String) -> (name: String, value: String?)? {
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo
 /// (at most 2 edits, or a third of the word).
 func closestName(to word: String, among candidates: [String]) -> String? {
+    // A part of a longer name ("--epochs" for "max-epochs") is the likeliest slip of all.
+    if word.count >= 3, let containing = candidates.filter({ $0.contains(word) || word.contains($0) && $0.count >= 3 })
+        .min(by: { abs($0.count - word.count) < abs($1.count - word.count) }) {
+        return containing
+    }
     let scored = candidates.map { (candidate: $0, distance: editDistance(word, $0)) }
     guard let best = scored.min(by: { $0.distance < $1.distance }) else { return nil }
     let allowed = max(2, word.count / 3)

@@ -50,8 +50,10 @@ public enum Plot {
         for (index, s) in series.enumerated() where !s.name.isEmpty {
             legend.append(LegendEntry(name: s.name, color: color(index), marker: .line(dashed: s.dashed)))
         }
+        let isWhole = { (v: Double) in v == v.rounded() }
         var chart = ChartLayout(title: title, xLabel: xLabel, yLabel: yLabel,
-                                xRange: dataRange(xs), yRange: dataRange(ys), logY: logY, legend: legend)
+                                xRange: dataRange(xs), yRange: dataRange(ys), logY: logY, legend: legend,
+                                xIntegers: xs.allSatisfy(isWhole), yIntegers: !logY && ys.allSatisfy(isWhole))
         chart.drawBackground()
         chart.canvas.add(##"<g clip-path="url(#wb-plot-area)" fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">"##)
         for (index, s) in series.enumerated() {
@@ -100,15 +102,9 @@ public enum Plot {
         for (index, line) in lines.enumerated() where !line.name.isEmpty {
             legend.append(LegendEntry(name: line.name, color: boundaryColor(index), marker: .line(dashed: line.dashed)))
         }
-        // A little room around the points, so none sits on the frame.
-        let padded = { (range: (Double, Double)?) -> (Double, Double)? in
-            guard let (low, high) = range else { return nil }
-            let margin = max(high - low, 1e-9) * 0.06
-            return (low - margin, high + margin)
-        }
         var chart = ChartLayout(title: title, xLabel: xLabel, yLabel: yLabel,
-                                xRange: padded(dataRange(finitePoints.map(\.x))),
-                                yRange: padded(dataRange(finitePoints.map(\.y))), logY: false, legend: legend)
+                                xRange: dataRange(finitePoints.map(\.x)),
+                                yRange: dataRange(finitePoints.map(\.y)), logY: false, legend: legend, margin: 0.08)
         chart.drawBackground()
 
         // 1. Decision regions: classify the centre of every grid cell; equal neighbours in a row
@@ -562,29 +558,47 @@ func formatTick(_ value: Double, step: Double) -> String {
 }
 
 /// Ticks for the range [low, high] along an axis `length` pixels long. Tries fewer ticks until
-/// the labels do not overlap. extend: widen the range to the enclosing nice values.
-func makeAxis(low: Double, high: Double, logarithmic: Bool, length: Double, vertical: Bool, extend: Bool = true) -> Axis {
+/// the labels do not overlap. extend: widen the range to the enclosing nice values (otherwise
+/// the range is kept and only the ticks inside it are shown). integers: the data are whole
+/// numbers (epochs, counts), so ticks are never closer than 1 apart.
+func makeAxis(low: Double, high: Double, logarithmic: Bool, length: Double, vertical: Bool,
+              extend: Bool = true, integers: Bool = false) -> Axis {
     var (low, high) = (low, high)
     if logarithmic {
-        // Whole decades; label 1, 10, 100 (and 2, 5 in between when there are few decades).
-        var lowDecade = log10(low).rounded(.down), highDecade = log10(high).rounded(.up)
-        if highDecade <= lowDecade { highDecade = lowDecade + 1 }
-        if highDecade - lowDecade > 30 { lowDecade = highDecade - 30 }
-        let decades = Int(highDecade - lowDecade)
-        let every = max(1, Int((Double(decades + 1) * (vertical ? 22 : 50) / length).rounded(.up)))
+        if !(low > 0) { low = 1 }
+        if !(high > low) { (low, high) = (low / 2, low * 2) }
+        if high / low > 1e30 { low = high / 1e30 }
+        // Ticks at 1, 10, 100... inside the range; also 2 and 5 times them when there are few
+        // decades, and every digit when the range is narrower than a decade.
+        let decades = log10(high) - log10(low)
+        let multiples: [Double] = decades < 1 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : decades <= 2.5 ? [1, 2, 5] : [1]
+        let spacing = vertical ? 22.0 : 50.0
+        let decadeStride = max(1, Int((decades * spacing / length).rounded(.up)))
         var ticks: [Double] = []
-        for d in stride(from: 0, through: decades, by: every) {
-            let base = pow(10, lowDecade + Double(d))
-            ticks.append(base)
-            if decades <= 2 && d < decades { ticks.append(2 * base); ticks.append(5 * base) }
+        var exponent = Int(log10(low).rounded(.down))
+        while Double(exponent) <= log10(high).rounded(.up) {
+            for m in multiples {
+                let v = m * pow(10, Double(exponent))
+                if v >= low * (1 - 1e-9) && v <= high * (1 + 1e-9) { ticks.append(v) }
+            }
+            exponent += decadeStride
+        }
+        if ticks.count < 2 {
+            // Narrower than one step of 1-9: plain evenly spaced ticks, placed on the log scale.
+            ticks = makeAxis(low: low, high: high, logarithmic: false, length: length, vertical: vertical, extend: false).ticks
         }
         let labels = ticks.map { v -> String in
             let exponent = Int(log10(v).rounded(.down))
-            if exponent >= -3 && exponent <= 5 { return formatTick(v, step: pow(10, Double(min(exponent, 0)))) }
-            let mantissa = Int((v / pow(10, Double(exponent))).rounded())
-            return (mantissa == 1 ? "1" : String(mantissa)) + "e" + String(exponent)
+            if exponent >= -3 && exponent <= 5 {
+                var text = formatFixed(v, digits: max(0, -exponent + 1))
+                if text.contains(".") { while text.hasSuffix("0") { text.removeLast() }; if text.hasSuffix(".") { text.removeLast() } }
+                return text
+            }
+            let mantissa = v / pow(10, Double(exponent))
+            let mantissaText = abs(mantissa - mantissa.rounded()) < 1e-6 ? String(Int(mantissa.rounded())) : formatFixed(mantissa, digits: 1)
+            return mantissaText + "e" + String(exponent)
         }
-        return Axis(low: pow(10, lowDecade), high: pow(10, highDecade), logarithmic: true, ticks: ticks, labels: labels)
+        return Axis(low: low, high: high, logarithmic: true, ticks: ticks, labels: labels)
     }
     if !(high - low > 1e-12 * max(abs(low), abs(high), 1e-300)) {
         let half = low == 0 ? 1 : abs(low) * 0.1
@@ -592,7 +606,8 @@ func makeAxis(low: Double, high: Double, logarithmic: Bool, length: Double, vert
     }
     var target = vertical ? 8 : 9
     while true {
-        let step = niceStep((high - low) / Double(max(target - 1, 1)))
+        var step = niceStep((high - low) / Double(max(target - 1, 1)))
+        if integers { step = max(step, 1) }
         let first = extend ? (low / step).rounded(.down) : (low / step).rounded(.up)
         let last = extend ? (high / step).rounded(.up) : (high / step).rounded(.down)
         let ticks = stride(from: first, through: last, by: 1).map { $0 * step }
@@ -634,17 +649,21 @@ struct ChartLayout {
     let plotLeft: Double, plotTop: Double, plotWidth: Double, plotHeight: Double
 
     init(title: String, xLabel: String, yLabel: String, xRange: (Double, Double)?, yRange: (Double, Double)?,
-         logY: Bool, legend: [LegendEntry]) {
+         logY: Bool, legend: [LegendEntry], xIntegers: Bool = false, yIntegers: Bool = false, margin: Double = 0.04) {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.legend = legend
         plotWidth = 520
         plotHeight = 340
-        let (xLow, xHigh) = xRange ?? (0, 1)
-        let (yLow, yHigh) = yRange ?? (logY ? (1, 10) : (0, 1))
-        xAxis = makeAxis(low: xLow, high: xHigh, logarithmic: false, length: plotWidth, vertical: false)
-        yAxis = makeAxis(low: yLow, high: yHigh, logarithmic: logY, length: plotHeight, vertical: true)
+        // Like matplotlib: the data range plus a margin (4% of it) on each side, so no point or
+        // line sits on the frame, with nice ticks inside it.
+        let (xLow, xHigh) = Self.padded(xRange ?? (0, 1), logarithmic: false, margin: margin)
+        let (yLow, yHigh) = Self.padded(yRange ?? (logY ? (1, 10) : (0, 1)), logarithmic: logY, margin: margin)
+        xAxis = makeAxis(low: xLow, high: xHigh, logarithmic: false, length: plotWidth, vertical: false,
+                         extend: false, integers: xIntegers)
+        yAxis = makeAxis(low: yLow, high: yHigh, logarithmic: logY, length: plotHeight, vertical: true,
+                         extend: false, integers: yIntegers)
         let yTickWidth = yAxis.labels.map { textWidth($0, size: 11) }.max() ?? 0
         plotLeft = 14 + (yLabel.isEmpty ? 0 : 22) + yTickWidth + 8
         plotTop = 46
@@ -655,6 +674,23 @@ struct ChartLayout {
         let width = plotLeft + plotWidth + max(lastXLabel + 8, legend.isEmpty ? 16 : legendWidth + 24)
         let height = max(plotTop + plotHeight + 28 + (xLabel.isEmpty ? 0 : 24) + 10, plotTop + legendHeight + 10)
         canvas = SVGCanvas(width: max(width, textWidth(title, size: 16) + 40), height: height)
+    }
+
+    /// [low, high] widened by `margin` times its span on each side (in log space for a log
+    /// axis). A single value gets a span around it.
+    static func padded(_ range: (Double, Double), logarithmic: Bool, margin: Double) -> (Double, Double) {
+        var (low, high) = range
+        if logarithmic {
+            if high <= low { (low, high) = (low / 2, low * 2) }
+            let factor = pow(high / low, margin)
+            return (low / factor, high * factor)
+        }
+        if high - low <= 1e-12 * max(abs(low), abs(high), 1e-300) {
+            let half = low == 0 ? 1 : abs(low) * 0.1
+            return (low - half, high + half)
+        }
+        let extra = margin * (high - low)
+        return (low - extra, high + extra)
     }
 
     /// Pixel column of data value x, pixel row of data value y.

@@ -169,6 +169,8 @@ import Testing
         #expect(editDistance("", "abc") == 3)
         #expect(closestName(to: "lr", among: ["epochs", "lr-decay", "seed"]) == nil)
         #expect(closestName(to: "hiden", among: ["hidden", "heads"]) == "hidden")
+        #expect(closestName(to: "epoch", among: ["max-epochs", "steps"]) == "max-epochs")
+        #expect(closestName(to: "learning-rate-warmup", among: ["learning-rate", "seed"]) == "learning-rate")
         #expect(kebabCase("dataDir") == "data-dir" && kebabCase("data_dir") == "data-dir")
     }
 }

@@ -162,6 +162,14 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         let long = makeAxis(low: 123_456.7, high: 123_457.9, logarithmic: false, length: 200, vertical: false)
         let widths = long.labels.map { textWidth($0, size: 11) + 12 }.reduce(0, +)
         #expect(widths <= 200 && Set(long.labels).count == long.labels.count)
+        // Whole-number data (epochs) never get fractional ticks; a range inside one decade still
+        // gets several ticks on a log axis.
+        let epochs = makeAxis(low: 0.96, high: 2.04, logarithmic: false, length: 520, vertical: false, extend: false, integers: true)
+        #expect(epochs.labels == ["1", "2"])
+        let narrow = makeAxis(low: 0.23, high: 0.32, logarithmic: true, length: 340, vertical: true)
+        #expect(narrow.ticks.count >= 3 && narrow.ticks.allSatisfy { $0 >= 0.23 && $0 <= 0.32 })
+        let decades = makeAxis(low: 0.009, high: 2.5, logarithmic: true, length: 340, vertical: true)
+        #expect(decades.labels.contains("0.01") && decades.labels.contains("0.1") && decades.labels.contains("1"))
         #expect(escapeXML("a\u{01}b\n<") == "a\u{FFFD}b &lt;")
         #expect(number(3.14159) == "3.14" && number(-0.001) == "0" && number(.nan) == "0" && number(-2.5) == "-2.5")
     }
