@@ -72,6 +72,7 @@ public final class Progress {
     private var nextPlainLineStep: Int
     private var itemsSoFar = 0
     private var lastLine = ""
+    private var lastPrintedLine = ""
 
     /// total: steps (or examples) in this loop; label: a word naming the loop ("train", "epoch 3").
     public init(total: Int, label: String) {
@@ -102,22 +103,27 @@ public final class Progress {
             guard step >= nextPlainLineStep || now - lastPlainLineTime >= 5 else { return }
             while nextPlainLineStep <= step { nextPlainLineStep += max(1, total / 10) }
             lastPlainLineTime = now
+            lastPrintedLine = line
             say(line)
         }
     }
 
-    /// Ends the display: the last line stays on screen (or in the log) followed by `message`.
+    /// Ends the display: the last progress line stays on screen (or in the log), with `message`
+    /// appended ("... | test accuracy 97.1%").
     public func finish(_ message: String = "") {
-        let elapsed = monotonicSeconds() - startTime
-        var line = lastLine.isEmpty ? "\(label) done" : lastLine
-        if isTerminal && !lastLine.isEmpty {
-            fputs("\r\u{1B}[K" + line + "\n", stdout)
+        var line = lastLine.isEmpty ? "\(label) done in \(formatDuration(monotonicSeconds() - startTime))" : lastLine
+        if !message.isEmpty { line += " | " + message }
+        if isTerminal {
+            fputs("\r\u{1B}[K" + line + "\n", stdout)   // the final state, kept on its own line
+            fflush(stdout)
             progressLineIsOpen = false
-            line = ""
+        } else if lastLine != lastPrintedLine {
+            say(line)
+        } else if !message.isEmpty {
+            say("\(label) | \(message)")                 // the last state is already in the log
         }
-        if !message.isEmpty { line += (line.isEmpty ? "" : " | ") + message }
-        if line.isEmpty { line = "\(label): \(formatDuration(elapsed))" }
-        say(line)
+        lastLine = ""
+        lastPrintedLine = ""
     }
 
     /// The text of one progress line at time `now`.
