@@ -45,7 +45,7 @@ func formatCount(_ x: Double) -> String {
 }
 
 /// `x` with exactly `digits` decimals ("0.4312"), without Foundation's String(format:).
-func formatFixed(_ x: Double, digits: Int) -> String {
+public func formatFixed(_ x: Double, digits: Int) -> String {
     guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
     var buffer = [CChar](repeating: 0, count: 64)
     _ = buffer.withUnsafeMutableBufferPointer { pointer in
