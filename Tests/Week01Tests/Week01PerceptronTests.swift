@@ -1,5 +1,6 @@
 // Week 1: the perceptron converges on separable data and cannot pass 75% on XOR; a two-layer
 // net with a tanh hidden layer solves XOR, and its backward pass matches finite differences.
+import Foundation
 import Testing
 @testable import Week01Perceptron
 import Shared
@@ -90,5 +91,34 @@ func separablePoints(count: Int, margin: Float, rng: inout SplitMix64) -> (point
                        checkGradient("dB2", analytic: [g.dB2], numeric: dB2)] {
             #expect(result.passed, "\(result)")
         }
+    }
+}
+
+@Suite struct Week01RunTests {
+    @Test func testQuickRunInProcess() throws {
+        var config = Week01Config(quick: true)
+        config.out = NSTemporaryDirectory() + "Week01Tests-\(UInt64.random(in: 0..<UInt64.max))/"
+        defer { try? FileManager.default.removeItem(atPath: config.out) }
+        let result = try runWeek01(config)
+        #expect(result.blobRun.convergedEpoch != nil)
+        #expect(result.blobRun.accuracyPerEpoch.last == 1)
+        #expect(result.xorRun.accuracyPerEpoch.allSatisfy { $0 <= 0.75 })
+        #expect(result.netRun.accuracies.last == 1)
+        #expect(result.gradientChecks.allSatisfy { $0.passed })
+        let metrics = try JSONValue.parse(readTextFile(joinPath(config.out, "metrics.json")))
+        guard case .object(let document) = metrics, case .object(let final)? = document["final"] else {
+            Issue.record("metrics.json has no final object"); return
+        }
+        #expect(final["xor_net_accuracy"] == .number(1))
+        for name in ["perceptron_blobs.svg", "xor.svg", "xor_net_loss.svg"] {
+            let svg = try readTextFile(joinPath(config.out, name))
+            #expect(svg.hasPrefix("<svg"))
+        }
+    }
+
+    @Test func testBadConfigurationThrowsAClearError() {
+        var config = Week01Config(quick: true)
+        config.points = 2
+        #expect(throws: WorkbookError.self) { try runWeek01(config) }
     }
 }

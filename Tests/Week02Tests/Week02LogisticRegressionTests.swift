@@ -1,5 +1,6 @@
 // Week 2: the hand-derived gradients of linear, logistic and softmax regression match finite
 // differences; gradient descent lands on the normal-equation solution; divergence is caught.
+import Foundation
 import Testing
 @testable import Week02LogisticRegression
 import Shared
@@ -106,7 +107,8 @@ func compare(_ analytic: ModelGradients, numericWeight: [Float], numericBias: [F
             let run = trainLinearRegression(x: data.x, y: data.y, rows: N, features: D, setting: setting,
                                             steps: 2000, recordEvery: 10, rng: &rng)
             #expect((run.divergedAtStep != nil) == shouldDiverge, "lr = \(factor) × limit")
-            #expect(run.losses.allSatisfy { $0.isFinite })     // never a NaN in the record
+            let finite = run.losses.allSatisfy { $0.isFinite }
+            #expect(finite)                                    // never a NaN in the record
         }
         #expect(hasDiverged(.nan, initialLoss: 1) && hasDiverged(.infinity, initialLoss: 1))
         #expect(!hasDiverged(10, initialLoss: 1))
@@ -124,5 +126,46 @@ func compare(_ analytic: ModelGradients, numericWeight: [Float], numericBias: [F
             #expect(run.divergedAtStep == nil)
             #expect(run.finalLoss < run.losses[0] / 20, "\(setting.name)")
         }
+    }
+}
+
+@Suite struct Week02RunTests {
+    @Test func testQuickRunInProcessReachesSensibleAccuracy() throws {
+        var config = Week02Config(quick: true)
+        config.out = NSTemporaryDirectory() + "Week02Tests-\(UInt64.random(in: 0..<UInt64.max))/"
+        defer { try? FileManager.default.removeItem(atPath: config.out) }
+        let result = try runWeek02(config)
+        #expect(result.gradientChecks.count == 6)
+        for check in result.gradientChecks { #expect(check.passed, "\(check)") }
+        #expect(result.normalEquationGap < 1e-4)
+        // The sweep: too small and good converge, too large is caught as divergence.
+        #expect(result.sweep.map { $0.run.divergedAtStep != nil } == [false, false, true])
+        for trial in result.sweep {
+            let finite = trial.run.losses.allSatisfy { $0.isFinite }
+            #expect(finite, "\(trial.label): a non-finite loss was recorded")
+        }
+        for run in result.optimizerRuns {
+            #expect(run.divergedAtStep == nil)
+            #expect(run.finalLoss < run.losses[0] / 5, "\(run.setting.name)")
+        }
+        #expect(result.blobsAccuracy > 0.9)
+        #expect(result.moonsAccuracy > 0.8)
+        #expect(result.digitsTestAccuracy > 0.85)
+        #expect(result.digitsHistory.count == config.epochs)
+        let metrics = try JSONValue.parse(readTextFile(joinPath(config.out, "metrics.json")))
+        guard case .object(let document) = metrics, case .array(let history)? = document["history"] else {
+            Issue.record("metrics.json has no history"); return
+        }
+        #expect(history.count == config.epochs)
+        for name in ["optimizers.svg", "learning_rates.svg", "logistic_regression.svg", "digits.svg"] {
+            let svg = try readTextFile(joinPath(config.out, name))
+            #expect(svg.hasPrefix("<svg"))
+        }
+    }
+
+    @Test func testBadConfigurationThrowsAClearError() {
+        var config = Week02Config(quick: true)
+        config.rows = 3
+        #expect(throws: WorkbookError.self) { try runWeek02(config) }
     }
 }

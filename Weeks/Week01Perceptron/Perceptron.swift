@@ -82,6 +82,10 @@ struct PerceptronRun {
     var accuracyPerEpoch: [Double]
     /// First epoch (1-based) with zero mistakes: the data is then separated. nil if never.
     var convergedEpoch: Int?
+    /// The weights after the epoch with the best training accuracy (the first such epoch), and
+    /// that accuracy: on XOR the last epoch is often worse than the best one.
+    var bestPerceptron: Perceptron
+    var bestAccuracy: Double
 }
 
 /// Runs the perceptron rule for up to `maxEpochs` passes, shuffling the order each epoch,
@@ -93,12 +97,15 @@ func trainPerceptron(points: [Float], labels: [Int], features D: Int, maxEpochs:
                      learningRate: Float, rng: inout SplitMix64) -> PerceptronRun {
     precondition(points.count == labels.count * D, "trainPerceptron: \(points.count) values for \(labels.count) points of \(D)")
     var perceptron = Perceptron(features: D)
-    var run = PerceptronRun(perceptron: perceptron, mistakesPerEpoch: [], accuracyPerEpoch: [], convergedEpoch: nil)
+    var run = PerceptronRun(perceptron: perceptron, mistakesPerEpoch: [], accuracyPerEpoch: [], convergedEpoch: nil,
+                            bestPerceptron: perceptron, bestAccuracy: perceptron.accuracy(points: points, labels: labels))
     for epoch in 1...max(maxEpochs, 1) {
         let order = rng.permutation(labels.count)
         let mistakes = perceptron.trainEpoch(points: points, labels: labels, order: order, learningRate: learningRate)
         run.mistakesPerEpoch.append(mistakes)
-        run.accuracyPerEpoch.append(perceptron.accuracy(points: points, labels: labels))
+        let accuracy = perceptron.accuracy(points: points, labels: labels)
+        run.accuracyPerEpoch.append(accuracy)
+        if accuracy > run.bestAccuracy { run.bestAccuracy = accuracy; run.bestPerceptron = perceptron }
         if mistakes == 0 {
             run.convergedEpoch = epoch
             break

@@ -128,12 +128,3 @@ func accuracy(_ predictions: [Int], _ labels: [Int]) -> Double {
     for i in 0..<labels.count where predictions[i] == labels[i] { correct += 1 }
     return Double(correct) / Double(max(labels.count, 1))
 }
-
-/// The rows `indices` of x: (N, D), stacked: (indices.count, D). Used to build mini-batches.
-func gatherRows(_ x: [Float], _ indices: [Int], features D: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: indices.count * D)
-    for (i, n) in indices.enumerated() {
-        for d in 0..<D { out[i * D + d] = x[n * D + d] }
-    }
-    return out
-}

@@ -89,7 +89,7 @@ func trainLinearRegression(x: [Float], y: [Float], rows N: Int, features D: Int,
             if position + B > N { rng.shuffle(&order); position = 0 }
             let batch = Array(order[position ..< position + B])
             position += B
-            g = model.lossAndGradients(gatherRows(x, batch, features: D), targets: batch.map { y[$0] }, rows: B)
+            g = model.lossAndGradients(gatherRows(x, rows: batch, width: D), targets: batch.map { y[$0] }, rows: B)
         }
         if hasDiverged(g.loss, initialLoss: initialLoss) {
             run.divergedAtStep = step

@@ -1,0 +1,368 @@
+// Week 2's run, as one function the program and the tests share: gradient checks, linear
+// regression against the normal equations, four optimizers and a learning-rate sweep,
+// logistic regression on moons and blobs, softmax regression on the digits; plots, metrics.
+// main.swift reads the flags and calls `runWeek02`; read this after the model files.
+import Shared
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Every knob of the week, with its default. `--quick` shrinks the run to about a second.
+struct Week02Config {
+    var seed: UInt64 = 1337
+    var out = "runs/Week02/"
+    /// Regression problem: examples, features, label noise; full-batch GD steps.
+    var rows = 512
+    var features = 8
+    var noise: Float = 0.5
+    var gdSteps = 200
+    /// Optimizer comparison: steps for each of the four variants, and the mini-batch size.
+    var optimizerSteps = 300
+    var batchSize = 32
+    /// Logistic regression: points per toy set, full-batch GD steps and step size.
+    var points = 400
+    var logisticSteps = 500
+    var logisticLearningRate: Float = 1
+    /// Softmax regression on the digits: epochs, mini-batch size, step size.
+    var epochs = 30
+    var digitsBatchSize = 32
+    var learningRate: Float = 0.5
+
+    init(quick: Bool = false) {
+        if quick {
+            rows = 256
+            optimizerSteps = 100
+            points = 200
+            logisticSteps = 200
+            epochs = 5
+        }
+    }
+
+    /// The configuration as written into metrics.json (snake_case keys).
+    var json: [String: JSONValue] {
+        ["seed": .number(Double(seed)), "out": .string(out), "rows": .number(Double(rows)),
+         "features": .number(Double(features)), "noise": .number(Double(noise)),
+         "gd_steps": .number(Double(gdSteps)), "optimizer_steps": .number(Double(optimizerSteps)),
+         "batch_size": .number(Double(batchSize)), "points": .number(Double(points)),
+         "logistic_steps": .number(Double(logisticSteps)),
+         "logistic_learning_rate": .number(Double(logisticLearningRate)), "epochs": .number(Double(epochs)),
+         "digits_batch_size": .number(Double(digitsBatchSize)), "learning_rate": .number(Double(learningRate))]
+    }
+}
+
+/// One entry of the learning-rate sweep.
+struct LearningRateTrial {
+    var label: String
+    var learningRate: Float
+    var run: OptimizerRun
+}
+
+/// What the week's run produced.
+struct Week02Result {
+    var gradientChecks: [GradientCheckResult]
+    /// Largest |GD − normal equations| over the weights and the bias.
+    var normalEquationGap: Double
+    var optimizerRuns: [OptimizerRun]
+    var stabilityLimit: Double
+    var sweep: [LearningRateTrial]
+    var moonsAccuracy: Double, blobsAccuracy: Double
+    var digitsTestAccuracy: Double, digitsTrainAccuracy: Double
+    var digitsHistory: [[String: Double]]
+    var files: [String]
+    var seconds: Double
+}
+
+/// Runs the whole week: prints progress and a summary, writes plots and metrics.json to
+/// `config.out`. Throws on a bad configuration, missing data or an unwritable folder.
+func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) throws -> Week02Result {
+    guard config.rows >= 2 * (config.features + 1), config.features >= 1 else {
+        throw WorkbookError("need --rows ≥ 2·(--features + 1) and --features ≥ 1 (got \(config.rows), \(config.features))")
+    }
+    guard config.points >= 10, config.epochs >= 1, config.gdSteps >= 1, config.optimizerSteps >= 1,
+          config.logisticSteps >= 1, config.batchSize >= 1, config.digitsBatchSize >= 1 else {
+        throw WorkbookError("--points must be ≥ 10; steps, epochs and batch sizes ≥ 1")
+    }
+    guard config.learningRate > 0, config.logisticLearningRate > 0, config.noise >= 0 else {
+        throw WorkbookError("learning rates must be positive and --noise non-negative")
+    }
+    let clock = Stopwatch()
+    var rng = SplitMix64(seed: config.seed)
+    var files: [String] = []
+    let N = config.rows, D = config.features
+
+    // MARK: 1. Data: a regression problem with a known answer, two toy sets, the digits
+    let regression = makeRegressionData(rows: N, features: D, noise: config.noise, rng: &rng)
+    let moons = ToyData.moons(count: config.points, noise: 0.2, rng: &rng)
+    let blobs = ToyData.blobs(count: config.points, centers: 2, spread: 1.0, rng: &rng)
+    let digits = try Digits.load()
+    let (digitsTrain, digitsTest) = digits.split(trainFraction: 0.8, rng: &rng)
+    say("data: regression \(N)×\(D) (noise \(config.noise)); moons and blobs, \(config.points) points each; "
+        + "digits \(digitsTrain.count) train / \(digitsTest.count) test, \(digits.features) pixels")
+
+    // MARK: 2. Gradient checks: every hand-derived gradient against finite differences
+    let gradientChecks = checkWeek02Gradients(rng: &rng)
+    for check in gradientChecks { say("gradient check \(check)") }
+
+    // MARK: 3. Linear regression: gradient descent lands on the normal-equation solution
+    let exact = try normalEquationSolution(regression.x, targets: regression.y, rows: N, features: D)
+    let lambdaMax = largestHessianEigenvalue(regression.x, rows: N, features: D)
+    let stabilityLimit = 2 / lambdaMax
+    let gd = trainLinearRegression(x: regression.x, y: regression.y, rows: N, features: D,
+                                   setting: OptimizerSetting(name: "full-batch GD", batchSize: N,
+                                                             learningRate: Float(1 / lambdaMax)),
+                                   steps: config.gdSteps, recordEvery: max(1, config.gdSteps / 10), rng: &rng)
+    var gap = abs(Double(gd.model.bias[0]) - exact.bias)
+    for d in 0..<D { gap = max(gap, abs(Double(gd.model.weight[d]) - exact.weight[d])) }
+    say("linear regression: GD (\(config.gdSteps) steps, lr 1/λmax = \(fixed(1 / lambdaMax, 3))) vs normal equations: "
+        + "largest difference \(formatScientific(gap)) " + (gap < 1e-4 ? "(< 1e-4: the same solution)" : "(not yet within 1e-4)"))
+
+    // MARK: 4. Optimizers on the same problem, then a learning-rate sweep that finds divergence
+    let B = min(config.batchSize, N)
+    let settings = [
+        OptimizerSetting(name: "full-batch GD", batchSize: N, learningRate: Float(1 / lambdaMax)),
+        OptimizerSetting(name: "SGD (batch 1)", batchSize: 1, learningRate: Float(0.05 / lambdaMax)),
+        OptimizerSetting(name: "mini-batch \(B)", batchSize: B, learningRate: Float(0.5 / lambdaMax)),
+        OptimizerSetting(name: "momentum 0.9, batch \(B)", batchSize: B, learningRate: Float(0.05 / lambdaMax), momentum: 0.9),
+    ]
+    let recordEvery = max(1, config.optimizerSteps / 100)
+    var optimizerRuns: [OptimizerRun] = []
+    for setting in settings {
+        let run = trainLinearRegression(x: regression.x, y: regression.y, rows: N, features: D, setting: setting,
+                                        steps: config.optimizerSteps, recordEvery: recordEvery, rng: &rng)
+        optimizerRuns.append(run)
+        say("optimizer \(setting.name) (lr \(fixed(Double(setting.learningRate), 4))): loss \(fixed(run.losses[0], 3)) → "
+            + "\(fixed(run.finalLoss, 4)) after \(config.optimizerSteps) steps, \(run.examplesSeen.last ?? 0) examples seen")
+    }
+    say("learning-rate sweep: λmax of the loss's Hessian = \(fixed(lambdaMax, 3)), so GD is stable for lr < 2/λmax = \(fixed(stabilityLimit, 3))")
+    var sweep: [LearningRateTrial] = []
+    for (label, factor) in [("too small", 0.005), ("good", 0.5), ("too large", 1.5)] {
+        let lr = Float(factor * stabilityLimit)
+        let run = trainLinearRegression(x: regression.x, y: regression.y, rows: N, features: D,
+                                        setting: OptimizerSetting(name: label, batchSize: N, learningRate: lr),
+                                        steps: config.gdSteps, recordEvery: 1, rng: &rng)
+        sweep.append(LearningRateTrial(label: label, learningRate: lr, run: run))
+        if let step = run.divergedAtStep {
+            say("  lr \(fixed(Double(lr), 4)) (\(label)): DIVERGED at step \(step): the loss grew past \(formatScientific(divergenceFactor))× its start; stopped")
+        } else {
+            say("  lr \(fixed(Double(lr), 4)) (\(label)): loss \(fixed(run.losses[0], 3)) → \(fixed(run.finalLoss, 4)) in \(config.gdSteps) steps")
+        }
+    }
+
+    // MARK: 5. Logistic regression on moons and blobs (full-batch GD)
+    func fitLogistic(_ data: (points: [Float], labels: [Int])) -> (model: LogisticRegression, accuracy: Double) {
+        var model = LogisticRegression(features: 2)
+        var state = MomentumState(weightCount: 2, biasCount: 1)
+        let count = data.labels.count, y = data.labels.map { Float($0) }
+        for _ in 0..<config.logisticSteps {
+            let g = model.lossAndGradients(data.points, labels: y, rows: count)
+            state.step(weight: &model.weight, bias: &model.bias, gradients: g,
+                       learningRate: config.logisticLearningRate, momentum: 0)
+        }
+        return (model, accuracy(model.predict(data.points, rows: count), data.labels))
+    }
+    let (moonsModel, moonsAccuracy) = fitLogistic(moons)
+    let (blobsModel, blobsAccuracy) = fitLogistic(blobs)
+    say("logistic regression: moons \(percent(moonsAccuracy)) (a line cannot follow the curves), blobs \(percent(blobsAccuracy))")
+
+    // MARK: 6. Softmax regression on the digits: the linear baseline week 3 must beat
+    var softmax = SoftmaxRegression(features: digits.features, classes: digits.classNames.count)
+    var velocity = MomentumState(weightCount: softmax.weight.count, biasCount: softmax.bias.count)
+    var history: [[String: Double]] = []
+    let progress = Progress(total: config.epochs, label: "softmax regression")
+    for epoch in 1...config.epochs {
+        var lossSum = 0.0, seen = 0
+        for batch in MiniBatches(count: digitsTrain.count, batchSize: config.digitsBatchSize, shuffle: true,
+                                 dropLast: false, rng: &rng) {
+            let (x, y) = digitsTrain.batch(batch)
+            let g = softmax.lossAndGradients(x, labels: y, rows: batch.count)
+            guard !hasDiverged(g.loss, initialLoss: 2.303) else {
+                throw WorkbookError("softmax regression diverged in epoch \(epoch) (loss \(g.loss)); try a smaller --learning-rate")
+            }
+            lossSum += g.loss * Double(batch.count)
+            seen += batch.count
+            velocity.step(weight: &softmax.weight, bias: &softmax.bias, gradients: g,
+                          learningRate: config.learningRate, momentum: 0)
+        }
+        let testLoss = softmax.loss(digitsTest.pixels, labels: digitsTest.labels, rows: digitsTest.count)
+        let testAccuracy = accuracy(softmax.predict(digitsTest.pixels, rows: digitsTest.count), digitsTest.labels)
+        history.append(["epoch": Double(epoch), "train_loss": lossSum / Double(seen), "test_loss": testLoss,
+                        "test_accuracy": testAccuracy, "seconds": clock.seconds])
+        progress.update(step: epoch, loss: lossSum / Double(seen), items: seen,
+                        extra: "test loss \(fixed(testLoss, 4)) | test accuracy \(percent(testAccuracy))")
+    }
+    progress.finish()
+    let digitsTestAccuracy = history.last?["test_accuracy"] ?? 0
+    let digitsTrainAccuracy = accuracy(softmax.predict(digitsTrain.pixels, rows: digitsTrain.count), digitsTrain.labels)
+    say("softmax regression on digits: train \(percent(digitsTrainAccuracy)), test \(percent(digitsTestAccuracy))")
+
+    // MARK: 7. Plots
+    // Loss above the exact minimum (the normal-equation solution's loss), on a log scale: the
+    // minimum itself is the noise floor σ², so plain losses would all look flat near it.
+    var exactModel = LinearRegression(features: D)
+    exactModel.weight = exact.weight.map { Float($0) }
+    exactModel.bias = [Float(exact.bias)]
+    let minimumLoss = min(exactModel.loss(regression.x, targets: regression.y, rows: N),
+                          optimizerRuns.flatMap(\.losses).min() ?? .infinity)
+    // The examples panel stops at the mini-batch runs' budget, so full-batch GD (N examples a
+    // step) does not squash the others into the left edge.
+    let exampleBudget = Double(config.optimizerSteps * B)
+    func curve(_ run: OptimizerRun, byExamples: Bool) -> Series {
+        let keep = run.steps.indices.filter { !byExamples || Double(run.examplesSeen[$0]) <= exampleBudget }
+        return Series(run.setting.name, x: keep.map { Double(byExamples ? run.examplesSeen[$0] : run.steps[$0]) },
+                      y: keep.map { max(run.losses[$0] - minimumLoss, 1e-7) })
+    }
+    files.append(joinPath(config.out, "optimizers.svg"))
+    try writeTextFile(Plot.sideBySide([
+        Plot.lines(title: "Linear regression: loss above the minimum, per step", xLabel: "step",
+                   yLabel: "training MSE − minimum MSE", series: optimizerRuns.map { curve($0, byExamples: false) }, logY: true),
+        Plot.lines(title: "… and per example seen", xLabel: "examples seen", yLabel: "training MSE − minimum MSE",
+                   series: optimizerRuns.map { curve($0, byExamples: true) }, logY: true),
+    ]), to: files.last!)
+    files.append(joinPath(config.out, "learning_rates.svg"))
+    try writeTextFile(Plot.lines(
+        title: "Learning-rate sweep (stable below 2/λmax = \(fixed(stabilityLimit, 3)))", xLabel: "step", yLabel: "training MSE",
+        series: sweep.map { trial in
+            Series("lr \(fixed(Double(trial.learningRate), 4)): \(trial.label)"
+                   + (trial.run.divergedAtStep.map { ", diverged at step \($0)" } ?? ""),
+                   x: trial.run.steps.map(Double.init), y: trial.run.losses, dashed: trial.run.divergedAtStep != nil)
+        }, logY: true), to: files.last!)
+    func scatter(_ title: String, _ data: (points: [Float], labels: [Int]), _ model: LogisticRegression) -> String {
+        let points = data.labels.indices.map { (x: Double(data.points[2 * $0]), y: Double(data.points[2 * $0 + 1]), label: data.labels[$0]) }
+        return Plot.scatter(title: title, xLabel: "x₀", yLabel: "x₁", points: points, classNames: ["class 0", "class 1"],
+                            region: { model.predict([Float($0), Float($1)], rows: 1)[0] })
+    }
+    files.append(joinPath(config.out, "logistic_regression.svg"))
+    try writeTextFile(Plot.sideBySide([
+        scatter("Logistic regression on moons: \(percent(moonsAccuracy))", moons, moonsModel),
+        scatter("Logistic regression on blobs: \(percent(blobsAccuracy))", blobs, blobsModel),
+    ]), to: files.last!)
+    let epochs = history.map { $0["epoch"]! }
+    // Each class's weight column W[:, c] as an 8×8 image: the "template" the class is matched against.
+    let templates = (0..<softmax.classes).map { c -> [Float] in
+        let column = (0..<softmax.features).map { softmax.weight[$0 * softmax.classes + c] }
+        let scale = max(column.map(abs).max() ?? 1, 1e-6)
+        return column.map { 0.5 + 0.5 * $0 / scale }                  // 0.5 = zero weight
+    }
+    files.append(joinPath(config.out, "digits.svg"))
+    try writeTextFile(Plot.sideBySide([
+        Plot.lines(title: "Softmax regression on digits", xLabel: "epoch", yLabel: "cross-entropy / accuracy",
+                   series: [Series("train loss", x: epochs, y: history.map { $0["train_loss"]! }),
+                            Series("test loss", x: epochs, y: history.map { $0["test_loss"]! }, dashed: true),
+                            Series("test accuracy", x: epochs, y: history.map { $0["test_accuracy"]! })]),
+        Plot.imageGrid(title: "Weights per class (light = positive, dark = negative)", images: templates,
+                       width: digits.width, height: digits.height, captions: digits.classNames, columns: 5),
+    ]), to: files.last!)
+
+    // MARK: 8. metrics.json and the summary
+    let seconds = clock.seconds
+    let metrics = MetricsLog(week: "Week02LogisticRegression", config: configJSON ?? config.json)
+    for row in history { metrics.record(row) }
+    var final: [String: JSONValue] = [
+        "gradient_check_max_error": .number(gradientChecks.map(\.error).max() ?? 0),
+        "normal_equation_gap": .number(gap),
+        "hessian_lambda_max": .number(lambdaMax),
+        "moons_train_accuracy": .number(moonsAccuracy),
+        "blobs_train_accuracy": .number(blobsAccuracy),
+        "train_accuracy": .number(digitsTrainAccuracy),
+        "test_accuracy": .number(digitsTestAccuracy),
+        "test_loss": .number(history.last?["test_loss"] ?? .nan),
+        "epochs": .number(Double(config.epochs)),
+        "seconds": .number(seconds),
+    ]
+    for run in optimizerRuns { final["final_loss_" + snakeCase(run.setting.name)] = .number(run.finalLoss) }
+    for trial in sweep {
+        final["sweep_" + snakeCase(trial.label) + "_diverged_at_step"] = trial.run.divergedAtStep.map { .number(Double($0)) } ?? .null
+    }
+    files.append(try metrics.write(final: final, to: config.out))
+    say("")
+    say("summary: GD = normal equations to \(formatScientific(gap)) | lr \(fixed(Double(sweep[2].learningRate), 3)) "
+        + (sweep[2].run.divergedAtStep != nil ? "diverged (detected)" : "did not diverge")
+        + " | logistic: moons \(percent(moonsAccuracy)), blobs \(percent(blobsAccuracy))"
+        + " | digits test accuracy \(percent(digitsTestAccuracy)) (the baseline for week 3) | \(fixed(seconds, 2)) s")
+    say("wrote \(files.joined(separator: ", "))")
+    return Week02Result(gradientChecks: gradientChecks, normalEquationGap: gap, optimizerRuns: optimizerRuns,
+                        stabilityLimit: stabilityLimit, sweep: sweep, moonsAccuracy: moonsAccuracy,
+                        blobsAccuracy: blobsAccuracy, digitsTestAccuracy: digitsTestAccuracy,
+                        digitsTrainAccuracy: digitsTrainAccuracy, digitsHistory: history, files: files, seconds: seconds)
+}
+
+/// Finite-difference checks of the three models' gradients, at random weights on a small
+/// random batch (N = 7, D = 3, C = 4: non-square, so a transposed index would show).
+func checkWeek02Gradients(rng: inout SplitMix64) -> [GradientCheckResult] {
+    let N = 7, D = 3, C = 4
+    let x = rng.gaussians(N * D)
+    var results: [GradientCheckResult] = []
+
+    var linear = LinearRegression(features: D)
+    linear.weight = rng.gaussians(D)
+    linear.bias = [0.3]
+    let targets = rng.gaussians(N)
+    let linearGradients = linear.lossAndGradients(x, targets: targets, rows: N)
+    func linearLoss() -> Double { linear.loss(x, targets: targets, rows: N) }
+    results.append(checkGradient("linear dWeight", analytic: linearGradients.dWeight, numeric: numericGradient(
+        count: D, get: { linear.weight[$0] }, set: { linear.weight[$0] = $1 }, loss: linearLoss)))
+    results.append(checkGradient("linear dBias", analytic: linearGradients.dBias, numeric: numericGradient(
+        count: 1, get: { linear.bias[$0] }, set: { linear.bias[$0] = $1 }, loss: linearLoss)))
+
+    var logistic = LogisticRegression(features: D)
+    logistic.weight = rng.gaussians(D)
+    logistic.bias = [-0.2]
+    let binaryLabels: [Float] = (0..<N).map { Float($0 % 2) }
+    let logisticGradients = logistic.lossAndGradients(x, labels: binaryLabels, rows: N)
+    func logisticLoss() -> Double { logistic.loss(x, labels: binaryLabels, rows: N) }
+    results.append(checkGradient("logistic dWeight", analytic: logisticGradients.dWeight, numeric: numericGradient(
+        count: D, get: { logistic.weight[$0] }, set: { logistic.weight[$0] = $1 }, loss: logisticLoss)))
+    results.append(checkGradient("logistic dBias", analytic: logisticGradients.dBias, numeric: numericGradient(
+        count: 1, get: { logistic.bias[$0] }, set: { logistic.bias[$0] = $1 }, loss: logisticLoss)))
+
+    var softmax = SoftmaxRegression(features: D, classes: C)
+    softmax.weight = rng.gaussians(D * C)
+    softmax.bias = rng.gaussians(C, std: 0.5)
+    let classLabels = (0..<N).map { $0 % C }
+    let softmaxGradients = softmax.lossAndGradients(x, labels: classLabels, rows: N)
+    func softmaxLoss() -> Double { softmax.loss(x, labels: classLabels, rows: N) }
+    results.append(checkGradient("softmax dWeight", analytic: softmaxGradients.dWeight, numeric: numericGradient(
+        count: D * C, get: { softmax.weight[$0] }, set: { softmax.weight[$0] = $1 }, loss: softmaxLoss)))
+    results.append(checkGradient("softmax dBias", analytic: softmaxGradients.dBias, numeric: numericGradient(
+        count: C, get: { softmax.bias[$0] }, set: { softmax.bias[$0] = $1 }, loss: softmaxLoss)))
+    return results
+}
+
+/// "mini-batch 32" → "mini_batch_32" (metrics keys).
+func snakeCase(_ name: String) -> String {
+    var out = "", lastWasUnderscore = true
+    for ch in name.lowercased() {
+        if ch.isLetter || ch.isNumber { out.append(ch); lastWasUnderscore = false }
+        else if !lastWasUnderscore { out.append("_"); lastWasUnderscore = true }
+    }
+    while out.hasSuffix("_") { out.removeLast() }
+    return out
+}
+
+/// 0.975 → "97.5%".
+func percent(_ fraction: Double) -> String { fixed(100 * fraction, 1) + "%" }
+
+/// x with `digits` digits after the point, without Foundation.
+func fixed(_ x: Double, _ digits: Int) -> String {
+    guard x.isFinite else { return "\(x)" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (abs(x) * scale).rounded()
+    let whole = Int(scaled / scale), fraction = Int(scaled - Double(whole) * scale)
+    var fractionText = String(fraction)
+    while fractionText.count < digits { fractionText = "0" + fractionText }
+    return (x < 0 && scaled != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + fractionText : "")
+}
+
+/// Seconds since it was made, on the monotonic clock (Shared's clock is internal to Progress).
+struct Stopwatch {
+    private let start = Stopwatch.now()
+    var seconds: Double { Stopwatch.now() - start }
+    private static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+}
