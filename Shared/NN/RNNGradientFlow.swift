@@ -19,3 +19,14 @@ public func hiddenGradientNorms(_ model: RecurrentLanguageModel, inputs: [Int], 
     model.parameters.forEach { $0.zeroGrad() }
     return (0..<T).map { k in w.recurrent.gradientNorms[T - 1 - k] }
 }
+
+/// `hiddenGradientNorms` on the first B validation windows of T characters: the same batch
+/// before and after training (or for two models), so the curves are comparable.
+///   validation: (N) character ids. Returns (T) norms, index k = steps back from the loss.
+public func measureGradientFlow(_ model: RecurrentLanguageModel, validation: [Int], batch B: Int,
+                                steps T: Int) throws -> [Double] {
+    let chunks = try TextChunks(ids: validation, blockSize: T)
+    let starts = Array(chunks.sequentialStarts.prefix(B))
+    let batch = chunks.batch(starts: starts)
+    return hiddenGradientNorms(model, inputs: batch.inputs, targets: batch.targets, batch: starts.count, steps: T)
+}

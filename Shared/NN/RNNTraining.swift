@@ -231,3 +231,35 @@ public func unigramEntropy(_ ids: [Int], vocabularySize V: Int) -> Double {
         count == 0 ? sum : sum - Double(count) / total * log(Double(count) / total)
     }
 }
+
+/// The corpus of weeks 5-6, split 90/10 into training and validation ids (nanoGPT's split).
+public struct CharacterData {
+    public let corpus: TextCorpus
+    public let train: [Int]
+    public let validation: [Int]
+    /// −Σ p ln p of the training characters: the loss of a model that ignores context.
+    public let unigramEntropy: Double
+    /// "embedded Shakespeare", or the --corpus path.
+    public let name: String
+    public var vocabulary: CharVocabulary { corpus.vocabulary }
+
+    /// Loads `path` (a --corpus file) or the embedded Shakespeare. Also checks `prompt` (the
+    /// text samples will continue), so a character the corpus lacks fails before training.
+    public static func load(corpus path: String?, prompt: String) throws -> CharacterData {
+        let corpus = try path.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
+        let (train, validation) = corpus.split(trainFraction: 0.9)
+        do { _ = try corpus.vocabulary.encode(prompt) } catch let error as WorkbookError {
+            throw WorkbookError("--prompt: \(error.message)")
+        }
+        return CharacterData(corpus: corpus, train: train, validation: validation,
+                             unigramEntropy: Shared.unigramEntropy(train, vocabularySize: corpus.vocabulary.size),
+                             name: path ?? "embedded Shakespeare")
+    }
+
+    /// One line describing the data.
+    public var description: String {
+        "data: \(name), \(corpus.ids.count) characters, vocabulary \(vocabulary.size); train \(train.count), "
+            + "validation \(validation.count); unigram entropy \(formatFixed(unigramEntropy, digits: 3)) nats/char "
+            + "(uniform would be ln \(vocabulary.size) = \(formatFixed(log(Double(vocabulary.size)), digits: 3)))"
+    }
+}
