@@ -83,10 +83,10 @@ func writeWeek03Outputs(model: MLP, data: Week03Data, config: Week03Config, run:
                           xLabel: "predicted class", yLabel: "true class"), "confusion.svg")
 
     let wrong = (0..<data.test.count).filter { test.predictions[$0] != data.test.labels[$0] }.prefix(24)
-    try save(Plot.imageGrid(title: "Misclassified test images (\(wrong.count) of \(data.test.count - Int((test.accuracy * Double(data.test.count)).rounded())) errors)",
+    try save(Plot.imageGrid(title: "Misclassified test images, predicted / true (\(wrong.count) of \(data.test.count - Int((test.accuracy * Double(data.test.count)).rounded())) errors)",
                             images: wrong.map { data.test.image($0) },
                             width: data.test.width, height: data.test.height,
-                            captions: wrong.map { "\(classes[test.predictions[$0]]) (true \(classes[data.test.labels[$0]]))" },
+                            captions: wrong.map { "\(classes[test.predictions[$0]]) / \(classes[data.test.labels[$0]])" },
                             columns: 6), "misclassified.svg")
 
     let normSeries = (0..<model.layerCount).map { l in

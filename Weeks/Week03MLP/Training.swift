@@ -249,7 +249,7 @@ struct EpochRecord {
         if config.initialization == .zero || config.experiment == .symmetry {
             text += " | hidden-unit spread \(formatScientific(Double(spread)))"
         }
-        if config.activation == .relu && (config.experiment == .deadReLU || deadFraction > 0) {
+        if config.activation == .relu {
             text += " | dead ReLUs \(percent(deadFraction))"
         }
         if config.experiment == .vanishing || config.activation == .sigmoid {

@@ -1,0 +1,117 @@
+// `Bench mlp`: seconds per training epoch of the week 3 MLP (784-128-64-10, ReLU, plain SGD
+// lr 0.1, batch 128, all 60,000 Fashion-MNIST training images), the configuration of the
+// NumPy anchor mlp_numpy.py. Week03MLP is an executable target, which Swift cannot import,
+// so Bench runs the Week03MLP binary built next to it with the flags a learner would type and
+// reads each epoch's training seconds (shuffle, gather, forward, backward, update; not the
+// evaluation) from its metrics.json. `--baseline numpy` runs the anchor script in the same
+// session, alternating with ours, and prints NumPy's time over ours.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Shared
+
+let benchMLP = Benchmark(
+    summary: "week 3 MLP 784-128-64-10: median seconds per training epoch (batch 128, SGD lr 0.1)",
+    flags: ["--dataset NAME     fashion-mnist (default) or digits",
+            "--epochs N         epochs per run (default 3)",
+            "--runs N           runs of each program, alternating with the baseline (default 1)",
+            "--threads N        threads (default: all cores)",
+            "--baseline numpy   also run ../shared/anchors/mlp_numpy.py (or --anchor PATH) and print the ratio",
+            "--anchor PATH      the NumPy anchor script"]
+) { arguments in
+    let dataset = try arguments.value("--dataset") ?? "fashion-mnist"
+    guard ["fashion-mnist", "digits"].contains(dataset) else { throw BenchError("--dataset must be fashion-mnist or digits") }
+    guard let epochs = Int(try arguments.value("--epochs") ?? "3"), epochs >= 1,
+          let runs = Int(try arguments.value("--runs") ?? "1"), runs >= 1,
+          let threads = Int(try arguments.value("--threads") ?? String(Threads.count)), threads >= 1 else {
+        throw BenchError("--epochs, --runs and --threads must be positive integers")
+    }
+    let baseline = try arguments.value("--baseline")
+    guard baseline == nil || baseline == "numpy" else { throw BenchError("--baseline must be numpy") }
+    let anchor = try arguments.value("--anchor") ?? "../shared/anchors/mlp_numpy.py"
+    try arguments.finish()
+    if baseline != nil && dataset != "fashion-mnist" { throw BenchError("--baseline numpy needs --dataset fashion-mnist") }
+    if baseline != nil && access(anchor, R_OK) != 0 { throw BenchError("\(anchor) not found (use --anchor PATH)", exitCode: 1) }
+
+    let program = benchMLPFolder() + "/Week03MLP"
+    guard access(program, X_OK) == 0 else {
+        throw BenchError("\(program) not found: build it first (swift build -c release --product Week03MLP)", exitCode: 1)
+    }
+    let out = "/tmp/bench-mlp-\(getpid())"
+    let flags = ["--dataset", dataset, "--epochs", String(epochs), "--layers", "784,128,64,10",
+                 "--activation", "relu", "--init", "he", "--lr", "0.1", "--momentum", "0",
+                 "--schedule", "constant", "--batch", "128", "--validation", "0", "--no-plots",
+                 "--threads", String(threads), "--out", out]
+    print("week 3 MLP 784-128-64-10 on \(dataset) (all training images), batch 128, SGD lr 0.1, "
+          + "\(epochs) epochs x \(runs) runs, \(threads) threads")
+    var ours: [Double] = [], numpy: [Double] = []
+    for run in 1...runs {
+        let seconds = try benchMLPEpochSeconds(program, flags, metrics: out + "/metrics.json")
+        ours += seconds
+        var line = "  run \(run): Swift epochs " + seconds.map { fixed($0, 3) }.joined(separator: ", ") + " s"
+        if baseline != nil {
+            let numpySeconds = try benchNumpyEpochSeconds(anchor, epochs: epochs, threads: threads)
+            numpy += numpySeconds
+            line += " | NumPy epochs " + numpySeconds.map { fixed($0, 3) }.joined(separator: ", ") + " s"
+        }
+        print(line)
+    }
+    _ = system("rm -rf '\(out)'")
+    let params: KeyValuePairs<String, BenchValue> = ["dataset": .string(dataset), "batch": 128, "threads": .int(threads)]
+    let ourMedian = benchMedian(ours)
+    var records = [BenchRecord(name: "mlp_epoch", params: params, value: ourMedian, unit: "s")]
+    print("median epoch: Swift \(fixed(ourMedian, 3)) s")
+    if baseline != nil {
+        let numpyMedian = benchMedian(numpy)
+        print("median epoch: NumPy \(fixed(numpyMedian, 3)) s;  NumPy / Swift = \(fixed(numpyMedian / ourMedian, 2))"
+              + " (above 1: Swift is faster)")
+        records.append(BenchRecord(name: "mlp_epoch_numpy", params: params, value: numpyMedian, unit: "s"))
+        records.append(BenchRecord(name: "mlp_numpy_over_swift", params: params, value: numpyMedian / ourMedian, unit: "ratio"))
+    }
+    return records
+}
+
+/// The folder of the running Bench executable (the week programs are built next to it).
+private func benchMLPFolder() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let path = length > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return String(path[..<slash])
+}
+
+/// Runs Week03MLP quietly and returns every epoch's training seconds from its metrics.json.
+private func benchMLPEpochSeconds(_ program: String, _ arguments: [String], metrics: String) throws -> [Double] {
+    let command = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ") + " > /dev/null 2>&1"
+    let status = system(command)
+    guard status == 0 else { throw BenchError("Week03MLP failed (status \(status)): \(command)", exitCode: 1) }
+    let document = try JSONValue.parse(readTextFile(metrics))
+    guard let history = document["history"]?.arrayValue else { throw BenchError("\(metrics) has no history", exitCode: 1) }
+    return history.compactMap { $0["seconds"]?.doubleValue }
+}
+
+/// Runs the NumPy anchor (OpenBLAS's machine-specific variables unset, as RESULTS.md says) and
+/// returns its per-epoch times from the lines "epoch  1  loss ...  time 0.181s".
+private func benchNumpyEpochSeconds(_ script: String, epochs: Int, threads: Int) throws -> [Double] {
+    let command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 '\(script)' --dataset fashion "
+        + "--epochs \(epochs) --threads \(threads) 2>&1"
+    guard let pipe = popen(command, "r") else { throw BenchError("cannot run python3", exitCode: 1) }
+    var output = ""
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
+    let status = pclose(pipe)
+    guard status == 0 else { throw BenchError("the NumPy anchor failed (status \(status)): \(output.suffix(300))", exitCode: 1) }
+    let seconds = output.split(separator: "\n").filter { $0.hasPrefix("epoch") }.compactMap { line -> Double? in
+        guard let time = line.split(separator: " ").last, time.hasSuffix("s") else { return nil }
+        return Double(time.dropLast())
+    }
+    guard !seconds.isEmpty else { throw BenchError("no epoch times in the NumPy anchor's output", exitCode: 1) }
+    return seconds
+}
+
+private func benchMedian(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+}
