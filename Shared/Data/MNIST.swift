@@ -81,7 +81,7 @@ public enum MNIST {
         -> (train: LabeledImages, test: LabeledImages)
     {
         let folders = searchDirectories(dataset, dataDir: dataDir)
-        var found = folders.first(where: { hasAllFiles(in: $0) })
+        var found = findDirectory(dataset, dataDir: dataDir)
         if found == nil && download {
             let target = dataDir ?? DatasetFiles.downloadDirectory(dataset.rawValue)
             try self.download(dataset, to: target)
@@ -107,7 +107,7 @@ public enum MNIST {
     public static func loadPair(images imagesPath: String, labels labelsPath: String,
                                 dataset: MNISTDataset) throws -> LabeledImages
     {
-        let images = try IDX.read(imagesPath)
+        let images = try IDX.readAsFloats(imagesPath, dividingBy: 255)  // pixels in [0, 1]
         let labels = try IDX.read(labelsPath)
         guard images.shape.count == 3 else {
             throw WorkbookError("\(imagesPath): expected images of shape (count, rows, cols), "
@@ -126,7 +126,7 @@ public enum MNIST {
         var classNames = dataset.classNames
         if largestLabel >= classNames.count { classNames += (classNames.count...largestLabel).map(String.init) }
 
-        return LabeledImages(pixels: bytesToUnitFloats(images.bytes), labels: labels.bytes.map { Int($0) },
+        return LabeledImages(pixels: images.values, labels: labels.bytes.map { Int($0) },
                              count: count, height: height, width: width, classNames: classNames,
                              name: dataset.rawValue)
     }
@@ -184,8 +184,13 @@ public enum MNIST {
         return inRepository + dataset.systemDirectories
     }
 
+    /// The first folder of `searchDirectories` that holds all four files, nil if none does.
+    public static func findDirectory(_ dataset: MNISTDataset, dataDir: String?) -> String? {
+        searchDirectories(dataset, dataDir: dataDir).first(where: { hasAllFiles(in: $0) })
+    }
+
     /// `folder/name.gz` if it exists, else `folder/name` (plain IDX).
-    static func file(_ name: String, in folder: String) -> String {
+    public static func file(_ name: String, in folder: String) -> String {
         let gzipped = joinPath(folder, name + ".gz")
         return fileExists(gzipped) ? gzipped : joinPath(folder, name)
     }
@@ -201,12 +206,12 @@ public enum MNIST {
                              + "to get them: " + ways.joined(separator: ", or "))
     }
 
-    /// byte / 255, in one pass the compiler vectorises.
-    static func bytesToUnitFloats(_ bytes: [UInt8]) -> [Float] {
+    /// byte / 255, in one pass the compiler vectorises. A true division (not a multiply by
+    /// 1/255) so every value is the correctly rounded one PyTorch's `x.float() / 255` gives.
+    public static func bytesToUnitFloats(_ bytes: [UInt8]) -> [Float] {
         [Float](unsafeUninitializedCapacity: bytes.count) { out, initialized in
             bytes.withUnsafeBufferPointer { source in
-                let scale: Float = 1.0 / 255.0
-                for i in 0..<source.count { out[i] = Float(source[i]) * scale }
+                for i in 0..<source.count { out[i] = Float(source[i]) / 255 }
             }
             initialized = bytes.count
         }
