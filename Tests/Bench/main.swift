@@ -11,6 +11,7 @@ import Darwin
 /// Every subcommand, by name.
 let benchmarks: [String: Benchmark] = [
     "gemm": benchGemm,
+    "data": benchData,
 ]
 
 func printUsage(to stream: UnsafeMutablePointer<FILE>) {
