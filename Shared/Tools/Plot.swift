@@ -583,6 +583,15 @@ func makeAxis(low: Double, high: Double, logarithmic: Bool, length: Double, vert
             }
             exponent += decadeStride
         }
+        // Drop ticks whose labels would touch a neighbour, keeping the powers of ten first.
+        let pixelsPerDecade = length / decades
+        let minimumGap = vertical ? 18.0 : 44.0
+        let isPowerOfTen = { (v: Double) in abs(log10(v) - log10(v).rounded()) < 1e-9 }
+        var kept = ticks.filter(isPowerOfTen)
+        for v in ticks where !isPowerOfTen(v) {
+            if kept.allSatisfy({ abs(log10($0) - log10(v)) * pixelsPerDecade >= minimumGap }) { kept.append(v) }
+        }
+        ticks = kept.sorted()
         if ticks.count < 2 {
             // Narrower than one step of 1-9: plain evenly spaced ticks, placed on the log scale.
             ticks = makeAxis(low: low, high: high, logarithmic: false, length: length, vertical: vertical, extend: false).ticks

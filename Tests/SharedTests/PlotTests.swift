@@ -170,6 +170,9 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         #expect(narrow.ticks.count >= 3 && narrow.ticks.allSatisfy { $0 >= 0.23 && $0 <= 0.32 })
         let decades = makeAxis(low: 0.009, high: 2.5, logarithmic: true, length: 340, vertical: true)
         #expect(decades.labels.contains("0.01") && decades.labels.contains("0.1") && decades.labels.contains("1"))
+        let digits = makeAxis(low: 0.5, high: 4.5, logarithmic: true, length: 340, vertical: true)
+        let pixels = digits.ticks.map { log10($0) / (log10(4.5) - log10(0.5)) * 340 }
+        #expect(digits.labels.contains("1") && zip(pixels, pixels.dropFirst()).allSatisfy { $1 - $0 >= 18 })
         #expect(escapeXML("a\u{01}b\n<") == "a\u{FFFD}b &lt;")
         #expect(number(3.14159) == "3.14" && number(-0.001) == "0" && number(.nan) == "0" && number(-2.5) == "-2.5")
     }
