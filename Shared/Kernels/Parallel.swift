@@ -2,6 +2,7 @@
 // The rule that keeps results reproducible: split the *output* into chunks, give every chunk
 // to exactly one thread, and never let two threads add into the same number.
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,21 +20,179 @@ public enum Threads {
 /// small problems pay nothing for threads they do not need. Each chunk must write only its own
 /// part of the output: then the result does not depend on which thread ran which chunk.
 ///
-/// The chunks are dealt out in contiguous ranges, one range per thread (with 10 chunks on
-/// 3 threads: 0..<3, 3..<6, 6..<10), so exactly `threads` workers run, however many chunks
-/// there are. (Dispatch's own pool is sized to the machine, so asking it for `chunks`
-/// iterations would ignore a smaller `--threads`.) The calling thread is one of the workers.
+/// The chunks are dealt out in contiguous ranges, one range per thread (10 chunks on 3
+/// threads: 0..<3, 3..<6, 6..<10). The calling thread runs the first range and long-lived
+/// worker threads (`WorkerPool`) the others, so every range really runs on its own core.
+/// (Dispatch's `concurrentPerform` was tried first: on a busy machine its pool often woke
+/// too late and the caller ran both halves of a GEMM itself, gaining nothing.)
+/// A parallelFor inside another one's body simply loops on its thread.
 public func parallelFor(_ chunks: Int, threads: Int? = nil, _ body: (Int) -> Void) {
     let threads = min(threads ?? Threads.count, chunks)
     if threads <= 1 {
         for chunk in 0..<chunks { body(chunk) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            let first = worker * chunks / threads
-            let end = (worker + 1) * chunks / threads
-            for chunk in first..<end { body(chunk) }
+    // Worker `w` of `threads` runs chunks w·chunks/threads ..< (w+1)·chunks/threads.
+    func runRange(_ worker: Int, _ body: (Int) -> Void) {
+        for chunk in (worker * chunks / threads)..<((worker + 1) * chunks / threads) { body(chunk) }
+    }
+    guard #available(macOS 15, iOS 18, *) else {
+        // Older Apple systems lack the atomics the pool uses; Dispatch's pool is good there.
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: threads) { worker in runRange(worker, body) }
+        }
+        return
+    }
+    let ranOnPool = withoutActuallyEscaping(body) { body in
+        WorkerPool.shared.run(workers: threads) { worker in runRange(worker, body) }
+    }
+    if !ranOnPool {
+        // The pool is busy (nested or concurrent parallelFor): do the work right here.
+        for chunk in 0..<chunks { body(chunk) }
+    }
+}
+
+/// A handful of long-lived threads that run one job at a time: `job(worker)` for worker in
+/// 1..<workers, while the calling thread runs `job(0)`. Threads are started on first use
+/// and never exit. Between jobs a worker first watches an atomic counter for a fifth of a
+/// millisecond, then sleeps on a condition variable: kernels come in quick succession during
+/// training, and waking a sleeping thread costs tens of microseconds, as much as a small GEMM.
+/// (The watching never holds a lock: a thread descheduled while holding one would stall the
+/// other for a whole time slice.)
+@available(macOS 15, iOS 18, *)
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+
+    /// How long a worker polls for the next job before sleeping.
+    private static let workerSpinSeconds = 0.000_2
+    /// How long the caller polls for the workers to finish before sleeping.
+    private static let callerSpinSeconds = 0.002
+
+    private let generation = Atomic<Int>(0)      // incremented to post a job
+    private let unfinished = Atomic<Int>(0)      // pool workers yet to finish (or skip) the job
+    private let busy = Atomic<Bool>(false)       // a job is running
+    // Written by the caller before it increments `generation`, read by workers after they
+    // see the new value (release/acquire ordering makes that safe).
+    private var job: ((Int) -> Void)?
+    private var jobWorkers = 0                   // workers 0..<jobWorkers take part
+    // Sleeping and waking.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let jobPosted = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let jobDone = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var startedWorkers = 0               // worker threads 1...startedWorkers exist
+                                                 // (written only by the caller holding `busy`)
+
+    private init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(jobPosted, nil)
+        pthread_cond_init(jobDone, nil)
+    }
+
+    /// Runs job(0) on the calling thread and job(1)...job(workers - 1) on pool threads, and
+    /// returns when all are done. Returns false without running anything if the pool is
+    /// already running a job (a nested or concurrent call).
+    func run(workers: Int, _ job: @escaping (Int) -> Void) -> Bool {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else { return false }
+        pthread_mutex_lock(mutex)
+        while startedWorkers < workers - 1 {
+            startedWorkers += 1
+            startThread(index: startedWorkers)
+        }
+        pthread_mutex_unlock(mutex)
+
+        self.job = job
+        jobWorkers = workers
+        // Every started worker checks in, even one this job does not need: then no worker
+        // can still be reading `job` when the next call overwrites it.
+        unfinished.store(startedWorkers, ordering: .relaxed)
+        generation.add(1, ordering: .releasing)
+        pthread_mutex_lock(mutex)                 // wake the sleepers (under the lock, so
+        pthread_cond_broadcast(jobPosted)         // none can miss it between check and sleep)
+        pthread_mutex_unlock(mutex)
+
+        job(0)
+
+        let start = monotonicSeconds()
+        while unfinished.load(ordering: .acquiring) > 0
+                && monotonicSeconds() - start < WorkerPool.callerSpinSeconds {}
+        if unfinished.load(ordering: .acquiring) > 0 {
+            pthread_mutex_lock(mutex)
+            while unfinished.load(ordering: .acquiring) > 0 { pthread_cond_wait(jobDone, mutex) }
+            pthread_mutex_unlock(mutex)
+        }
+        self.job = nil
+        busy.store(false, ordering: .releasing)
+        return true
+    }
+
+    /// A worker's whole life: wait for a new generation, run its part, report, repeat.
+    /// `seen` is the generation before the first job it must run.
+    private func workerLoop(index: Int, seen firstSeen: Int) {
+        var seen = firstSeen
+        while true {
+            // Watch for the next job for a moment, then sleep until one is posted.
+            let start = monotonicSeconds()
+            while generation.load(ordering: .acquiring) == seen
+                    && monotonicSeconds() - start < WorkerPool.workerSpinSeconds {}
+            if generation.load(ordering: .acquiring) == seen {
+                pthread_mutex_lock(mutex)
+                while generation.load(ordering: .acquiring) == seen {
+                    pthread_cond_wait(jobPosted, mutex)
+                }
+                pthread_mutex_unlock(mutex)
+            }
+            seen = generation.load(ordering: .acquiring)
+            if index < jobWorkers, let job { job(index) }
+            if unfinished.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(jobDone)
+                pthread_mutex_unlock(mutex)
+            }
         }
     }
+
+    private func startThread(index: Int) {
+        // The thread may start running after the job is posted: tell it which generation
+        // came before, so it does not skip the job.
+        let start = WorkerStart(pool: self, index: index,
+                                seen: generation.load(ordering: .acquiring))
+        let context = Unmanaged.passRetained(start).toOpaque()
+        #if canImport(Darwin)
+        var thread: pthread_t?
+        #else
+        var thread = pthread_t()
+        #endif
+        let status = pthread_create(&thread, nil, { context in
+            #if canImport(Darwin)
+            let start = Unmanaged<WorkerStart>.fromOpaque(context).takeRetainedValue()
+            #else
+            let start = Unmanaged<WorkerStart>.fromOpaque(context!).takeRetainedValue()
+            #endif
+            start.pool.workerLoop(index: start.index, seen: start.seen)
+            return nil
+        }, context)
+        precondition(status == 0, "parallelFor: could not start a worker thread (\(status))")
+        #if canImport(Darwin)
+        pthread_detach(thread!)
+        #else
+        pthread_detach(thread)
+        #endif
+    }
+
+    private final class WorkerStart {
+        let pool: WorkerPool
+        let index: Int
+        let seen: Int
+        init(pool: WorkerPool, index: Int, seen: Int) {
+            self.pool = pool; self.index = index; self.seen = seen
+        }
+    }
+}
+
+/// Seconds on a monotonic clock (for short waits).
+private func monotonicSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }

@@ -210,4 +210,33 @@ import Testing
             }
         }
     }
+
+    @Test("a parallelFor inside another (a threaded gemm per attention head) runs and is right")
+    func nested() {
+        // Two independent 64 x 64 x 400 products, one per outer chunk, each asking for 2 threads.
+        var rng = SplitMix64(seed: 3)
+        let a = rng.gaussians(2 * 64 * 400), b = rng.gaussians(2 * 400 * 64)
+        var c = [Float](repeating: 0, count: 2 * 64 * 64)
+        var reference = c
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    parallelFor(2, threads: 2) { head in
+                        gemm(m: 64, n: 64, k: 400, a: a.baseAddress! + head * 64 * 400, lda: 400,
+                             b: b.baseAddress! + head * 400 * 64, ldb: 64,
+                             c: c.baseAddress! + head * 64 * 64, ldc: 64, threads: 2)
+                    }
+                }
+                reference.withUnsafeMutableBufferPointer { r in
+                    for head in 0..<2 {
+                        gemmNaive(m: 64, n: 64, k: 400, a: a.baseAddress! + head * 64 * 400, lda: 400,
+                                  b: b.baseAddress! + head * 400 * 64, ldb: 64,
+                                  c: r.baseAddress! + head * 64 * 64, ldc: 64)
+                    }
+                }
+            }
+        }
+        let maxError = zip(c, reference).map { abs($0 - $1) }.max() ?? 0
+        #expect(maxError < 1e-3)
+    }
 }
