@@ -169,8 +169,8 @@ public enum MNIST {
                 done = true
             }
             guard done else {
-                throw WorkbookError("\(dataset.displayName) download failed: "
-                                    + failures.joined(separator: "; "))
+                throw WorkbookError("\(dataset.displayName) download failed (no network? then copy the "
+                                    + "four files into \(folder) by hand): " + failures.joined(separator: "; "))
             }
         }
     }

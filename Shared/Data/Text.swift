@@ -25,13 +25,22 @@ public struct CharVocabulary: Equatable {
     public let characters: [Unicode.Scalar]
     /// character -> id.
     private let ids: [Unicode.Scalar: Int]
+    /// The same for code points below 256 (all of ASCII), as a plain table: encoding a
+    /// 1 MB corpus does a million lookups, and an array index is much cheaper than hashing.
+    /// -1 = not in the vocabulary.
+    private let latin1IDs: [Int]
 
     public init(text: String) {
         let unique = Set(text.unicodeScalars)
         characters = unique.sorted { $0.value < $1.value }
         var ids: [Unicode.Scalar: Int] = [:]
-        for (id, character) in characters.enumerated() { ids[character] = id }
+        var latin1IDs = [Int](repeating: -1, count: 256)
+        for (id, character) in characters.enumerated() {
+            ids[character] = id
+            if character.value < 256 { latin1IDs[Int(character.value)] = id }
+        }
         self.ids = ids
+        self.latin1IDs = latin1IDs
     }
 
     public var size: Int { characters.count }
@@ -42,6 +51,10 @@ public struct CharVocabulary: Equatable {
         var out: [Int] = []
         out.reserveCapacity(s.utf8.count)
         for character in s.unicodeScalars {
+            if character.value < 256, latin1IDs[Int(character.value)] >= 0 {
+                out.append(latin1IDs[Int(character.value)])
+                continue
+            }
             guard let id = ids[character] else {
                 throw WorkbookError("character \(CharVocabulary.describe(character)) is not in the "
                                     + "vocabulary of \(size) characters the model was trained on")
@@ -126,6 +139,10 @@ public struct TextCorpus {
     /// Decodes UTF-8, replacing each maximal invalid sequence by U+FFFD; also returns how
     /// many input bytes were invalid.
     public static func decodeUTF8(_ bytes: [UInt8]) -> (text: String, replacedBytes: Int) {
+        // The usual case, fast: valid UTF-8 decodes without a single U+FFFD. (A text that
+        // really contains U+FFFD just takes the slow path below, which counts correctly.)
+        let quick = String(decoding: bytes, as: UTF8.self)
+        if !quick.unicodeScalars.contains("\u{FFFD}") { return (quick, 0) }
         var scalars = String.UnicodeScalarView()
         var replaced = 0
         var parser = Unicode.UTF8.ForwardParser()

@@ -99,6 +99,8 @@ import Testing
         // Valid multi-byte UTF-8 is untouched.
         let good = folder.write(Array("é🙂".utf8), "good.txt")
         #expect(try TextCorpus.load(path: good).replacedBytes == 0)
+        // A genuine U+FFFD in valid UTF-8 is text, not a replacement.
+        #expect(TextCorpus.decodeUTF8(Array("a\u{FFFD}b".utf8)) == ("a\u{FFFD}b", 0))
     }
 
     @Test func splitIsNinetyTen() throws {
