@@ -113,9 +113,9 @@ final class WorkerPool: @unchecked Sendable {
 
         job(0)
 
-        let start = monotonicSeconds()
+        let start = WorkerPool.now()
         while unfinished.load(ordering: .acquiring) > 0
-                && monotonicSeconds() - start < WorkerPool.callerSpinSeconds {}
+                && WorkerPool.now() - start < WorkerPool.callerSpinSeconds {}
         if unfinished.load(ordering: .acquiring) > 0 {
             pthread_mutex_lock(mutex)
             while unfinished.load(ordering: .acquiring) > 0 { pthread_cond_wait(jobDone, mutex) }
@@ -132,9 +132,9 @@ final class WorkerPool: @unchecked Sendable {
         var seen = firstSeen
         while true {
             // Watch for the next job for a moment, then sleep until one is posted.
-            let start = monotonicSeconds()
+            let start = WorkerPool.now()
             while generation.load(ordering: .acquiring) == seen
-                    && monotonicSeconds() - start < WorkerPool.workerSpinSeconds {}
+                    && WorkerPool.now() - start < WorkerPool.workerSpinSeconds {}
             if generation.load(ordering: .acquiring) == seen {
                 pthread_mutex_lock(mutex)
                 while generation.load(ordering: .acquiring) == seen {
@@ -180,6 +180,13 @@ final class WorkerPool: @unchecked Sendable {
         #endif
     }
 
+    /// Seconds on a monotonic clock (for the short waits).
+    private static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
     private final class WorkerStart {
         let pool: WorkerPool
         let index: Int
@@ -190,9 +197,3 @@ final class WorkerPool: @unchecked Sendable {
     }
 }
 
-/// Seconds on a monotonic clock (for short waits).
-private func monotonicSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
