@@ -19,9 +19,10 @@ let benchData = Benchmark(
     try arguments.finish()
     var records: [BenchRecord] = []
 
-    func report(_ label: String, _ name: String, _ seconds: Double, _ extra: String = "") {
+    /// `threads`: 2 for the MNIST loader (inflate + convert overlap), 1 for the rest.
+    func report(_ label: String, _ name: String, _ seconds: Double, _ extra: String = "", threads: Int = 1) {
         print(padRight(label, 44) + padLeft(fixed(seconds * 1000, 1), 9) + " ms" + extra)
-        records.append(BenchRecord(name: name, params: ["threads": 1], value: seconds, unit: "s"))
+        records.append(BenchRecord(name: name, params: ["threads": .int(threads)], value: seconds, unit: "s"))
     }
     /// Runs `body` once to surface errors as one line, then times it (median of repetitions).
     func timed(_ body: () throws -> Void) throws -> Double {
@@ -40,8 +41,16 @@ let benchData = Benchmark(
         let labels = MNIST.file(MNIST.trainLabelsFile, in: folder)
         print("Fashion-MNIST from \(folder)")
         let total = try timed { _ = try MNIST.loadPair(images: images, labels: labels, dataset: .fashionMNIST) }
-        let verdict = total < 1 ? "  (target < 1 s: ok)" : "  (target < 1 s: TOO SLOW)"
-        report("train set, 60,000 images + labels", "data_fashion_mnist_train_load", total, verdict)
+        // CPU time (user + system, both threads) tells the cost apart from waiting for a core
+        // on a busy machine: wall time above this means other processes held the cores.
+        let cpuBefore = processCPUSeconds()
+        for _ in 0..<3 { _ = try MNIST.loadPair(images: images, labels: labels, dataset: .fashionMNIST) }
+        let cpu = (processCPUSeconds() - cpuBefore) / 3
+        let verdict = total < 1 ? "  (target < 1 s: ok)"
+            : cpu < 1 ? "  (target < 1 s: over, but the CPU time is under: the machine is busy)"
+            : "  (target < 1 s: TOO SLOW)"
+        report("train set, 60,000 images + labels", "data_fashion_mnist_train_load", total, verdict, threads: 2)
+        report("  CPU time per load (user + system)", "data_fashion_mnist_train_cpu", cpu, threads: 2)
         let gunzip = try timed { _ = try IDX.read(images) }
         report("  for comparison: images gunzip'd into bytes", "data_fashion_mnist_train_gunzip", gunzip)
         let bytes = try IDX.read(images).bytes
@@ -50,7 +59,7 @@ let benchData = Benchmark(
         let testImages = MNIST.file(MNIST.testImagesFile, in: folder)
         let testLabels = MNIST.file(MNIST.testLabelsFile, in: folder)
         let test = try timed { _ = try MNIST.loadPair(images: testImages, labels: testLabels, dataset: .fashionMNIST) }
-        report("test set, 10,000 images + labels", "data_fashion_mnist_test_load", test)
+        report("test set, 10,000 images + labels", "data_fashion_mnist_test_load", test, threads: 2)
     } else {
         print("Fashion-MNIST not found (sudo apt-get install dataset-fashion-mnist, or --data-dir DIR): skipped")
     }
@@ -67,4 +76,12 @@ let benchData = Benchmark(
     }
     report("one shuffled epoch of index batches (60,000 / 128)", "data_minibatch_epoch", epoch)
     return records
+}
+
+/// User + system CPU seconds used so far by this process, all threads together.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(0, &usage)  // 0 = RUSAGE_SELF on Linux and macOS (Glibc imports it as an enum)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
