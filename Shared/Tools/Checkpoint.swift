@@ -78,10 +78,13 @@ public enum Checkpoint {
         var entries: [TensorEntry] = []
         for tensor in tensors {
             let begin = data.count
+            #if _endian(little)
+            tensor.data.withUnsafeBytes { data.append(contentsOf: $0) }   // already little-endian: copy
+            #else
             for value in tensor.data {
-                let bits = value.bitPattern.littleEndian
-                withUnsafeBytes(of: bits) { data.append(contentsOf: $0) }
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
             }
+            #endif
             entries.append(TensorEntry(name: tensor.name, dtype: "F32", shape: tensor.shape, begin: begin, end: data.count))
         }
 
@@ -92,7 +95,7 @@ public enum Checkpoint {
         metadata["config"] = config
         metadata["step"] = String(step)
         metadata["rng_state"] = String(rngState)
-        metadata["checksum"] = checksum(data: data, entries: entries, metadata: metadata)
+        metadata["checksum"] = checksum(data: data[...], entries: entries, metadata: metadata)
         var header: [String: JSONValue] = ["__metadata__": .object(metadata.mapValues { .string($0) })]
         for entry in entries {
             header[entry.name] = [
@@ -198,7 +201,7 @@ public enum Checkpoint {
         }
 
         // 4. Checksum over the data and every header field: catches any flipped bit.
-        let data = Array(file[headerEnd...])
+        let data = file[headerEnd...]   // a view, not a copy; indices still count from the file start
         guard let stored = metadata["checksum"] else { throw problem("no checksum in the metadata") }
         let actual = checksum(data: data, entries: entries, metadata: metadata)
         guard stored == actual else {
@@ -219,11 +222,20 @@ public enum Checkpoint {
         var tensors: [String: NamedTensor] = [:]
         for entry in entries {
             var values = [Float](repeating: 0, count: (entry.end - entry.begin) / 4)
+            #if _endian(little)
+            values.withUnsafeMutableBytes { destination in
+                file.withUnsafeBytes { source in
+                    let begin = headerEnd + entry.begin, end = headerEnd + entry.end
+                    destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[begin..<end]))
+                }
+            }
+            #else
             for i in 0..<values.count {
-                let o = entry.begin + 4 * i
+                let o = headerEnd + entry.begin + 4 * i
                 let bits = UInt32(data[o]) | UInt32(data[o + 1]) << 8 | UInt32(data[o + 2]) << 16 | UInt32(data[o + 3]) << 24
                 values[i] = Float(bitPattern: bits)
             }
+            #endif
             tensors[entry.name] = NamedTensor(name: entry.name, shape: entry.shape, data: values)
         }
         return CheckpointContents(tensors: tensors, kind: savedKind, config: metadata["config"] ?? "{}",
@@ -244,16 +256,16 @@ public enum Checkpoint {
     /// metadata entry except the checksum, sorted by key). Computed from parsed values, so it
     /// does not depend on how the JSON was spaced, and a changed field is caught as surely as a
     /// changed weight.
-    static func checksum(data: [UInt8], entries: [TensorEntry], metadata: [String: String]) -> String {
+    static func checksum(data: ArraySlice<UInt8>, entries: [TensorEntry], metadata: [String: String]) -> String {
         var crc = crc32(0, nil, 0)
-        func update(_ bytes: [UInt8]) {
-            var start = 0
-            while start < bytes.count {   // zlib takes 32-bit lengths: feed at most 1 GiB at a time
-                let length = min(bytes.count - start, 1 << 30)
-                bytes.withUnsafeBufferPointer { buffer in
+        func update(_ bytes: ArraySlice<UInt8>) {
+            bytes.withUnsafeBufferPointer { buffer in
+                var start = 0
+                while start < buffer.count {   // zlib takes 32-bit lengths: feed at most 1 GiB at a time
+                    let length = min(buffer.count - start, 1 << 30)
                     crc = crc32(crc, buffer.baseAddress! + start, uInt(length))
+                    start += length
                 }
-                start += length
             }
         }
         update(data)
@@ -264,7 +276,7 @@ public enum Checkpoint {
         for key in metadata.keys.sorted() where key != "checksum" {
             canonical += "meta \(JSONValue.quote(key)) \(JSONValue.quote(metadata[key]!))\n"
         }
-        update(Array(canonical.utf8))
+        update(ArraySlice(canonical.utf8))
         let hex = String(crc, radix: 16)
         return "crc32:" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
     }

@@ -118,20 +118,32 @@ func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
 
 /// Reads a whole file. Throws "cannot read PATH: No such file or directory" and the like.
 func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else {
         throw WorkbookError("cannot read \(path): \(String(cString: strerror(errno)))")
     }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
-        if count < chunk.count {
-            if ferror(file) != 0 { throw WorkbookError("cannot read \(path): read error") }
-            break
-        }
+    defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else {
+        throw WorkbookError("cannot read \(path): \(String(cString: strerror(errno)))")
     }
+    if (status.st_mode & S_IFMT) == S_IFDIR { throw WorkbookError("cannot read \(path): it is a folder") }
+    // Read straight into an array of the file's size; keep reading if the file grew meanwhile.
+    var bytes = [UInt8](repeating: 0, count: max(Int(status.st_size), 0))
+    var filled = 0
+    while true {
+        if filled == bytes.count { bytes.append(contentsOf: [UInt8](repeating: 0, count: 1 << 16)) }
+        let count = bytes.withUnsafeMutableBytes { buffer in
+            read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+        }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw WorkbookError("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        if count == 0 { break }
+        filled += count
+    }
+    bytes.removeSubrange(filled...)
     return bytes
 }
 

@@ -196,7 +196,7 @@ import Testing
               case .object(let rawMetadata)? = header["__metadata__"] else { throw WorkbookError("bad test file") }
         var metadata = rawMetadata.compactMapValues(\.stringValue)
         change(&metadata)
-        let data = Array(bytes[(8 + headerLength)...])
+        let data = bytes[(8 + headerLength)...]
         let entries = header.compactMap { name, value -> Checkpoint.TensorEntry? in
             guard name != "__metadata__", let offsets = value["data_offsets"]?.arrayValue else { return nil }
             return Checkpoint.TensorEntry(name: name, dtype: "F32", shape: value["shape"]!.arrayValue!.map { $0.intValue! },
@@ -207,6 +207,6 @@ import Testing
         let newHeader = Array(JSONValue.object(header).serialized().utf8)
         var file: [UInt8] = []
         withUnsafeBytes(of: UInt64(newHeader.count).littleEndian) { file.append(contentsOf: $0) }
-        ToolsTestSupport.writeBytes(file + newHeader + data, to: newPath)
+        ToolsTestSupport.writeBytes(file + newHeader + Array(data), to: newPath)
     }
 }
