@@ -41,7 +41,8 @@ let package = Package(
     ] + weeks.flatMap { week -> [Target] in [
         .executableTarget(name: week, dependencies: ["Shared"], path: "Weeks/\(week)",
                           swiftSettings: fast),
-        .testTarget(name: "\(week.prefix(6))Tests", dependencies: [.target(name: week), "Shared"],
+        .testTarget(name: "\(week.prefix(6))Tests", dependencies: [.target(name: week), "Shared"]
+                        + (week == "Week04Training" ? [.target(name: "Week03MLP")] : []),   // week 4 checks itself against week 3
                     path: "Tests/\(week.prefix(6))Tests", swiftSettings: fast),
     ] },
     swiftLanguageModes: [.v5]

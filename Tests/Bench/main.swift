@@ -11,7 +11,11 @@ import Darwin
 /// Every subcommand, by name.
 let benchmarks: [String: Benchmark] = [
     "gemm": benchGemm,
+    "rnn": benchRNN,
+    "lstm": benchLSTM,
+    "week04": benchWeek04,
     "data": benchData,
+    "mlp": benchMLP,
 ]
 
 func printUsage(to stream: UnsafeMutablePointer<FILE>) {
