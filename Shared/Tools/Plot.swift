@@ -202,13 +202,20 @@ public enum Plot {
                                height: gridTop + gridHeight + 8 + columnLabelHeight + (xLabel.isEmpty ? 0 : 26) + 10)
         canvas.addTitle(title)
 
-        // 1. The cells.
+        // 1. The cells, coloured from 256 levels of the colour map; equal neighbours in a row are
+        //    merged into one rectangle (a causal attention map is half one colour).
+        let colorOf = { (v: Double) -> String in
+            v.isFinite ? viridis(((v - low) / (high - low) * 255).rounded() / 255) : "#CCCCCC"
+        }
         canvas.add(##"<g shape-rendering="crispEdges" stroke="none">"##)
         for r in 0..<rows {
-            for c in 0..<columns {
-                let v = value(r, c)
-                let fill = v.isFinite ? viridis((v - low) / (high - low)) : "#CCCCCC"
-                canvas.add(##"<rect x="\##(number(gridLeft + Double(c) * cell))" y="\##(number(gridTop + Double(r) * cell))" width="\##(number(cell + 0.3))" height="\##(number(cell + 0.3))" fill="\##(fill)"/>"##)
+            var c = 0
+            while c < columns {
+                let fill = colorOf(value(r, c))
+                var end = c + 1
+                while end < columns && colorOf(value(r, end)) == fill { end += 1 }
+                canvas.add(##"<rect x="\##(number(gridLeft + Double(c) * cell))" y="\##(number(gridTop + Double(r) * cell))" width="\##(number(Double(end - c) * cell + 0.3))" height="\##(number(cell + 0.3))" fill="\##(fill)"/>"##)
+                c = end
             }
         }
         canvas.add("</g>")
