@@ -111,9 +111,11 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false,
     }
 }
 
-/// Problems with fewer flops (2·M·N·K) than this run single-threaded. Measured with
-/// `Bench gemm`: at 128x128x64 (2.1 MFLOP, ~12 µs on one core) two threads barely break even.
-public let gemmParallelThreshold = 3_000_000
+/// Problems with fewer flops (2·M·N·K) than this run single-threaded. Measured on a busy
+/// 2-core machine: 64x64x64 (0.5 MFLOP, 5 µs) breaks even on 2 threads, 64x64x128 gains 20%,
+/// 128x128x64 (2.1 MFLOP) runs in 13 µs instead of 20. Handing work to a spinning worker
+/// costs about 2 µs (see `parallelFor`); a quiet machine computes twice as fast, hence 1 MFLOP.
+public let gemmParallelThreshold = 1_000_000
 
 // Register tile and cache block sizes (see `gemm`'s doc comment).
 //   MR x NR  = 6 x 32: the micro-kernel's tile of C, 12 SIMD16 accumulators.
