@@ -58,15 +58,20 @@ public enum Plot {
         chart.canvas.add(##"<g clip-path="url(#wb-plot-area)" fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">"##)
         for (index, s) in series.enumerated() {
             // Break the path wherever a value was skipped, so gaps show as gaps.
-            var path = ""
-            var penDown = false
-            var drawn: [(Double, Double)] = []
+            var runs: [[(Double, Double)]] = [[]]
             for (x, y) in zip(s.x, s.y) {
-                guard x.isFinite && y.isFinite && (!logY || y > 0) else { penDown = false; continue }
-                let point = (chart.px(x), chart.py(y))
-                path += (penDown ? "L" : "M") + number(point.0) + " " + number(point.1)
-                penDown = true
-                drawn.append(point)
+                guard x.isFinite && y.isFinite && (!logY || y > 0) else {
+                    if !runs[runs.count - 1].isEmpty { runs.append([]) }
+                    continue
+                }
+                runs[runs.count - 1].append((chart.px(x), chart.py(y)))
+            }
+            let drawn = runs.flatMap { $0 }
+            var path = ""
+            for run in runs {
+                for (i, point) in thinnedLine(run).enumerated() {
+                    path += (i == 0 ? "M" : "L") + number(point.0) + " " + number(point.1)
+                }
             }
             let dash = s.dashed ? ##" stroke-dasharray="7 4""## : ""
             if !path.isEmpty {
@@ -82,6 +87,27 @@ public enum Plot {
         if xs.isEmpty { chart.drawNoDataNote() }
         chart.drawAxesAndLegend()
         return chart.canvas.rendered()
+    }
+
+    /// A long run of line points (pixel coordinates), reduced to at most four per half-pixel
+    /// column: the first, lowest, highest and last. The drawing looks the same; a 50,000-step loss
+    /// curve stays a small file.
+    static func thinnedLine(_ points: [(Double, Double)]) -> [(Double, Double)] {
+        guard points.count > 2000 else { return points }
+        var kept: [(Double, Double)] = []
+        var start = 0
+        while start < points.count {
+            let column = (points[start].0 * 2).rounded(.down)
+            var end = start, lowest = start, highest = start
+            while end < points.count && (points[end].0 * 2).rounded(.down) == column {
+                if points[end].1 < points[lowest].1 { lowest = end }
+                if points[end].1 > points[highest].1 { highest = end }
+                end += 1
+            }
+            for i in Set([start, lowest, highest, end - 1]).sorted() { kept.append(points[i]) }
+            start = end
+        }
+        return kept
     }
 
     // MARK: Scatter over decision regions

@@ -71,6 +71,23 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         #expect(dashedPath.filter { $0 == "M" }.count == 2)
     }
 
+    @Test func longSeriesAreThinnedButKeepTheirExtremes() {
+        let steps = 50_000
+        var loss = (0..<steps).map { 3 * exp(-Double($0) / 8000) + 0.05 * sin(Double($0)) }
+        loss[31_234] = 9   // one spike must survive the thinning
+        let svg = Plot.lines(title: "loss per step", xLabel: "step", yLabel: "loss",
+                             series: [Series("train", x: (0..<steps).map(Double.init), y: loss)])
+        #expect(SVGInspector(svg).error == nil)
+        #expect(svg.utf8.count < 100_000)
+        let path = svg.split(separator: "\n").first { $0.hasPrefix("<path") }!
+        let ys = path.split(whereSeparator: { $0 == "M" || $0 == "L" || $0 == "\"" }).compactMap { pair -> Double? in
+            let parts = pair.split(separator: " ")
+            return parts.count == 2 ? Double(parts[1]) : nil
+        }
+        #expect(ys.count > 1000 && ys.count < 5000)
+        #expect(ys.min()! < 60)   // the spike (y = 9) is near the top of the plot area (top at 46)
+    }
+
     @Test func logScaleSkipsNonPositiveValues() {
         let svg = Plot.lines(title: "log", xLabel: "step", yLabel: "loss",
                              series: [Series("loss", y: [10, 1, 0.1, 0, -1, 0.01])], logY: true)
