@@ -156,7 +156,8 @@ struct EpochStats {
     var trainLoss: Double
     var trainAccuracy: Double
     var seconds: Double
-    /// Mean over the epoch's batches of ‖dW_l‖ for each layer l (first layer first).
+    /// Mean of ‖dW_l‖ for each layer l (first layer first), over every 10th batch of the epoch
+    /// (a sample is plenty for the plot and costs nothing).
     var gradientNorms: [Double]
     /// nil, or "the loss became inf/NaN at step s".
     var divergence: String?
@@ -187,7 +188,7 @@ func trainEpoch(_ model: MLP, data: LabeledImages, order: inout [Int], learningR
     let N = data.count, D = data.features, C = model.layerSizes.last!
     let started = monotonicSeconds()
     rng.shuffle(&order)
-    var lossSum = 0.0, correct = 0, steps = 0
+    var lossSum = 0.0, correct = 0, steps = 0, normSamples = 0
     var normSums = [Double](repeating: 0, count: model.layerCount)
     var start = 0
     while start < N {
@@ -208,14 +209,17 @@ func trainEpoch(_ model: MLP, data: LabeledImages, order: inout [Int], learningR
         batchLosses.append(loss)
         lossSum += loss * Double(rows)
         for r in 0..<rows where argmaxRow(workspace.probabilities, row: r, columns: C) == workspace.labels[r] { correct += 1 }
-        for l in 0..<model.layerCount { normSums[l] += sumOfSquares(model.dWeights[l]).squareRoot() }
+        if steps % 10 == 0 {
+            for l in 0..<model.layerCount { normSums[l] += sumOfSquares(model.dWeights[l]).squareRoot() }
+            normSamples += 1
+        }
         steps += 1
         start += rows
         progress?.update(step: start, loss: loss, items: rows)
     }
     return EpochStats(trainLoss: lossSum / Double(N), trainAccuracy: Double(correct) / Double(N),
                       seconds: monotonicSeconds() - started,
-                      gradientNorms: normSums.map { $0 / Double(max(steps, 1)) }, divergence: nil)
+                      gradientNorms: normSums.map { $0 / Double(max(normSamples, 1)) }, divergence: nil)
 }
 
 /// One row of the run's history (one per epoch).
@@ -276,8 +280,10 @@ func trainMLP(_ model: MLP, data: Week03Data, config: Week03Config, rng: inout S
     run.batchLosses.reserveCapacity(epochs * ((N + config.batchSize! - 1) / config.batchSize!))
     for epoch in 0..<epochs {
         let lr = learningRate(config, epoch: epoch)
-        // A progress bar within the epoch only when an epoch takes a while (not on the digits).
-        let progress = config.quick || N < 10_000 ? nil : Progress(total: N, label: "epoch \(epoch + 1)/\(epochs)")
+        // A progress line within the epoch only in a terminal and when an epoch takes a while
+        // (MNIST-sized data); in a log file the epoch lines below are the progress.
+        let showProgress = !config.quick && N >= 10_000 && isatty(STDOUT_FILENO) != 0
+        let progress = showProgress ? Progress(total: N, label: "epoch \(epoch + 1)/\(epochs)") : nil
         let stats = trainEpoch(model, data: data.train, order: &order, learningRate: lr,
                                momentum: config.momentum!, batchSize: config.batchSize!, pool: pool,
                                rng: &rng, batchLosses: &run.batchLosses, progress: progress)
