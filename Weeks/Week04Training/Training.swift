@@ -191,6 +191,8 @@ final class Trainer {
     /// A fresh run: the model is built from `config.seed` (same draws as week 3), the
     /// batches from their own stream.
     init(config: Week04Config, data: Week04Data) {
+        var config = config
+        config.dataset = data.train.name   // what actually ran (mnist may have fallen back to digits)
         self.config = config
         let sizes = [data.train.features] + config.hidden + [data.train.classNames.count]
         var initRNG = SplitMix64(seed: config.seed)

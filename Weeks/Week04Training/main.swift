@@ -46,6 +46,7 @@ if let path = config.resume {
     data = check { try loadWeek04Data(config) }
     // MARK: 3. Model: Linear → act → Dropout → ... → Linear, weights drawn from --seed
     trainer = Trainer(config: config, data: data)
+    config = trainer.config   // the data set that actually loaded
 }
 data.notes.forEach(say)
 say("config: " + JSONValue.object(config.json).serialized())
