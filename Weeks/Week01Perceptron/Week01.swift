@@ -102,7 +102,7 @@ func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) t
     net = netRun.net
     let every = max(1, (netRun.steps.count - 1) / 5)
     for i in netRun.steps.indices where i % every == 0 || i == netRun.steps.count - 1 {
-        say("two-layer net step \(netRun.steps[i]) | loss \(fixed(netRun.losses[i], 4)) | accuracy \(percent(netRun.accuracies[i]))")
+        say("two-layer net step \(netRun.steps[i]) | loss \(formatFixed(netRun.losses[i], digits: 4)) | accuracy \(percent(netRun.accuracies[i]))")
     }
     let netPredictions = net.predict(xorPoints, rows: 4)
     let netAccuracy = Double(zip(netPredictions, xorLabels).filter { $0 == $1 }.count) / 4
@@ -176,7 +176,7 @@ func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) t
     say("summary: perceptron on blobs \(percent(blobRun.accuracyPerEpoch.last ?? 0))"
         + (blobRun.convergedEpoch.map { " (converged at epoch \($0))" } ?? " (not converged)")
         + " | perceptron on XOR at most \(percent(xorBest)) | two-layer net on XOR \(percent(netAccuracy))"
-        + " | \(fixed(seconds, 2)) s")
+        + " | \(formatFixed(seconds, digits: 2)) s")
     say("wrote \(files.joined(separator: ", "))")
     return Week01Result(blobPoints: blobs.points, blobLabels: blobs.labels, blobRun: blobRun, xorRun: xorRun,
                         netRun: netRun, gradientChecks: gradientChecks, files: files, seconds: seconds)
@@ -211,19 +211,7 @@ func extent(_ values: [Double]) -> ClosedRange<Double> {
 }
 
 /// 0.975 → "97.5%".
-func percent(_ fraction: Double) -> String { fixed(100 * fraction, 1) + "%" }
-
-/// x with `digits` digits after the point, without Foundation.
-func fixed(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return "\(x)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (abs(x) * scale).rounded()
-    let whole = Int(scaled / scale), fraction = Int(scaled - Double(whole) * scale)
-    var fractionText = String(fraction)
-    while fractionText.count < digits { fractionText = "0" + fractionText }
-    return (x < 0 && scaled != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + fractionText : "")
-}
+func percent(_ fraction: Double) -> String { formatFixed(100 * fraction, digits: 1) + "%" }
 
 /// Seconds since it was made, on the monotonic clock. (Shared/Tools/Progress.swift has the same
 /// clock as an internal function; this is the week's public-API-only copy.)

@@ -115,7 +115,7 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
                                    steps: config.gdSteps, recordEvery: max(1, config.gdSteps / 10), rng: &rng)
     var gap = abs(Double(gd.model.bias[0]) - exact.bias)
     for d in 0..<D { gap = max(gap, abs(Double(gd.model.weight[d]) - exact.weight[d])) }
-    say("linear regression: GD (\(config.gdSteps) steps, lr 1/λmax = \(fixed(1 / lambdaMax, 3))) vs normal equations: "
+    say("linear regression: GD (\(config.gdSteps) steps, lr 1/λmax = \(formatFixed(1 / lambdaMax, digits: 3))) vs normal equations: "
         + "largest difference \(formatScientific(gap)) " + (gap < 1e-4 ? "(< 1e-4: the same solution)" : "(not yet within 1e-4)"))
 
     // MARK: 4. Optimizers on the same problem, then a learning-rate sweep that finds divergence
@@ -132,10 +132,10 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
         let run = trainLinearRegression(x: regression.x, y: regression.y, rows: N, features: D, setting: setting,
                                         steps: config.optimizerSteps, recordEvery: recordEvery, rng: &rng)
         optimizerRuns.append(run)
-        say("optimizer \(setting.name) (lr \(fixed(Double(setting.learningRate), 4))): loss \(fixed(run.losses[0], 3)) → "
-            + "\(fixed(run.finalLoss, 4)) after \(config.optimizerSteps) steps, \(run.examplesSeen.last ?? 0) examples seen")
+        say("optimizer \(setting.name) (lr \(formatFixed(Double(setting.learningRate), digits: 4))): loss \(formatFixed(run.losses[0], digits: 3)) → "
+            + "\(formatFixed(run.finalLoss, digits: 4)) after \(config.optimizerSteps) steps, \(run.examplesSeen.last ?? 0) examples seen")
     }
-    say("learning-rate sweep: λmax of the loss's Hessian = \(fixed(lambdaMax, 3)), so GD is stable for lr < 2/λmax = \(fixed(stabilityLimit, 3))")
+    say("learning-rate sweep: λmax of the loss's Hessian = \(formatFixed(lambdaMax, digits: 3)), so GD is stable for lr < 2/λmax = \(formatFixed(stabilityLimit, digits: 3))")
     var sweep: [LearningRateTrial] = []
     for (label, factor) in [("too small", 0.005), ("good", 0.5), ("too large", 1.5)] {
         let lr = Float(factor * stabilityLimit)
@@ -144,9 +144,9 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
                                         steps: config.gdSteps, recordEvery: 1, rng: &rng)
         sweep.append(LearningRateTrial(label: label, learningRate: lr, run: run))
         if let step = run.divergedAtStep {
-            say("  lr \(fixed(Double(lr), 4)) (\(label)): DIVERGED at step \(step): the loss grew past \(formatScientific(divergenceFactor))× its start; stopped")
+            say("  lr \(formatFixed(Double(lr), digits: 4)) (\(label)): DIVERGED at step \(step): the loss grew past \(formatScientific(divergenceFactor))× its start; stopped")
         } else {
-            say("  lr \(fixed(Double(lr), 4)) (\(label)): loss \(fixed(run.losses[0], 3)) → \(fixed(run.finalLoss, 4)) in \(config.gdSteps) steps")
+            say("  lr \(formatFixed(Double(lr), digits: 4)) (\(label)): loss \(formatFixed(run.losses[0], digits: 3)) → \(formatFixed(run.finalLoss, digits: 4)) in \(config.gdSteps) steps")
         }
     }
 
@@ -190,7 +190,7 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
         history.append(["epoch": Double(epoch), "train_loss": lossSum / Double(seen), "test_loss": testLoss,
                         "test_accuracy": testAccuracy, "seconds": clock.seconds])
         progress.update(step: epoch, loss: lossSum / Double(seen), items: seen,
-                        extra: "test loss \(fixed(testLoss, 4)) | test accuracy \(percent(testAccuracy))")
+                        extra: "test loss \(formatFixed(testLoss, digits: 4)) | test accuracy \(percent(testAccuracy))")
     }
     progress.finish()
     let digitsTestAccuracy = history.last?["test_accuracy"] ?? 0
@@ -222,9 +222,9 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
     ]), to: files.last!)
     files.append(joinPath(config.out, "learning_rates.svg"))
     try writeTextFile(Plot.lines(
-        title: "Learning-rate sweep (stable below 2/λmax = \(fixed(stabilityLimit, 3)))", xLabel: "step", yLabel: "training MSE",
+        title: "Learning-rate sweep (stable below 2/λmax = \(formatFixed(stabilityLimit, digits: 3)))", xLabel: "step", yLabel: "training MSE",
         series: sweep.map { trial in
-            Series("lr \(fixed(Double(trial.learningRate), 4)): \(trial.label)"
+            Series("lr \(formatFixed(Double(trial.learningRate), digits: 4)): \(trial.label)"
                    + (trial.run.divergedAtStep.map { ", diverged at step \($0)" } ?? ""),
                    x: trial.run.steps.map(Double.init), y: trial.run.losses, dashed: trial.run.divergedAtStep != nil)
         }, logY: true), to: files.last!)
@@ -277,10 +277,10 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
     }
     files.append(try metrics.write(final: final, to: config.out))
     say("")
-    say("summary: GD = normal equations to \(formatScientific(gap)) | lr \(fixed(Double(sweep[2].learningRate), 3)) "
+    say("summary: GD = normal equations to \(formatScientific(gap)) | lr \(formatFixed(Double(sweep[2].learningRate), digits: 3)) "
         + (sweep[2].run.divergedAtStep != nil ? "diverged (detected)" : "did not diverge")
         + " | logistic: moons \(percent(moonsAccuracy)), blobs \(percent(blobsAccuracy))"
-        + " | digits test accuracy \(percent(digitsTestAccuracy)) (the baseline for week 3) | \(fixed(seconds, 2)) s")
+        + " | digits test accuracy \(percent(digitsTestAccuracy)) (the baseline for week 3) | \(formatFixed(seconds, digits: 2)) s")
     say("wrote \(files.joined(separator: ", "))")
     return Week02Result(gradientChecks: gradientChecks, normalEquationGap: gap, optimizerRuns: optimizerRuns,
                         stabilityLimit: stabilityLimit, sweep: sweep, moonsAccuracy: moonsAccuracy,
@@ -342,19 +342,8 @@ func snakeCase(_ name: String) -> String {
 }
 
 /// 0.975 → "97.5%".
-func percent(_ fraction: Double) -> String { fixed(100 * fraction, 1) + "%" }
+func percent(_ fraction: Double) -> String { formatFixed(100 * fraction, digits: 1) + "%" }
 
-/// x with `digits` digits after the point, without Foundation.
-func fixed(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return "\(x)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (abs(x) * scale).rounded()
-    let whole = Int(scaled / scale), fraction = Int(scaled - Double(whole) * scale)
-    var fractionText = String(fraction)
-    while fractionText.count < digits { fractionText = "0" + fractionText }
-    return (x < 0 && scaled != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + fractionText : "")
-}
 
 /// Seconds since it was made, on the monotonic clock (Shared's clock is internal to Progress).
 struct Stopwatch {
