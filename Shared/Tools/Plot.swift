@@ -367,6 +367,18 @@ public enum Plot {
         return canvas.rendered()
     }
 
+    /// Values of any range mapped linearly onto [0, 1] for `imageGrid` (learned weights, which
+    /// are signed): the smallest becomes black, the largest white. symmetric: map [-m, m] with
+    /// m = max |value| instead, so 0 is mid-grey and the sign reads as darker or lighter.
+    public static func rescaled(_ values: [Float], symmetric: Bool = false) -> [Float] {
+        let finite = values.filter(\.isFinite)
+        guard var low = finite.min(), var high = finite.max() else { return values.map { _ in 0 } }
+        if symmetric { high = max(abs(low), abs(high)); low = -high }
+        let span = high - low
+        guard span > 0 else { return values.map { _ in 0.5 } }
+        return values.map { $0.isFinite ? ($0 - low) / span : 0 }
+    }
+
     // MARK: Side by side
 
     /// Several plots side by side in one SVG (e.g. perceptron vs two-layer net on XOR). Each

@@ -155,6 +155,9 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         }
         #expect(svg.contains("fill=\"#FFFFFF\"") && svg.contains("fill=\"#000000\""))
         #expect(Plot.greyLevel(.nan) == 0 && Plot.greyLevel(2) == 63 && Plot.greyLevel(-1) == 0)
+        #expect(Plot.rescaled([-2, 0, 6]) == [0, 0.25, 1])
+        #expect(Plot.rescaled([-2, 0, 1], symmetric: true) == [0, 0.5, 0.75])
+        #expect(Plot.rescaled([3, 3]) == [0.5, 0.5] && Plot.rescaled([.nan]) == [0])
     }
 
     @Test func sideBySideKeepsIdsUnique() {
