@@ -63,7 +63,8 @@ import Shared
         let straight = try runWeek04(config(arguments + ["--out", straightOut]))
         let interrupted = try runWeek04(config(arguments + ["--out", splitOut, "--stop-after", "2"]))
         #expect(interrupted.history.count == 2)
-        var resumeConfig = config(arguments + ["--out", splitOut])
+        // As typed: --resume PATH alone; the epochs (5) come from the checkpoint's config.
+        var resumeConfig = config(["--quick", "--out", splitOut])
         resumeConfig.resume = splitOut + "/last.safetensors"
         let resumed = try runWeek04(resumeConfig)
         #expect(straight.history.count == 5 && resumed.history.count == 5)
@@ -156,6 +157,7 @@ extension Week04Config {
     var withoutRunControl: Week04Config {
         var c = self
         c.stopAfter = nil
+        c.epochsGiven = false
         c.resume = nil
         c.gradientCheck = true
         c.plots = true

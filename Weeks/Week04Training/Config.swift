@@ -44,6 +44,7 @@ struct Week04Config: Equatable {
     var threads = Threads.count
     // Run control, not part of the experiment (not stored in the config JSON):
     var stopAfter: Int? = nil             // stop after this many epochs (resume later)
+    var epochsGiven = false               // --epochs typed: a resumed run trains to it instead of the saved epochs
     var resume: String? = nil             // checkpoint to continue from
     var gradientCheck = true
     var plots = true
@@ -110,6 +111,7 @@ struct Week04Config: Equatable {
         decayFactor = options.float("decay-factor", default: base.decayFactor, help: "step schedule: lr multiplier at each decay")
         batchSize = options.int("batch", default: base.batchSize, range: 1...65_536, help: "mini-batch size")
         epochs = options.int("epochs", default: base.epochs, range: 1...100_000, help: "maximum passes over the training set (--quick: 3)")
+        epochsGiven = options.wasGiven("epochs")
         validationFraction = options.double("validation", default: base.validationFraction,
                                             help: "fraction of the training set held out for validation (model selection, early stopping)")
         patience = options.int("patience", default: base.patience, range: 0...100_000,

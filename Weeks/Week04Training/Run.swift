@@ -233,7 +233,7 @@ func runWeek04(_ config: Week04Config, log: (String) -> Void = { _ in }) throws 
     let trainer: Trainer, data: Week04Data
     if let path = config.resume {
         (trainer, data) = try Trainer.resume(from: path, data: loadWeek04Data) { saved in
-            saved.epochs = config.epochs
+            if config.epochsGiven { saved.epochs = config.epochs }
             saved.stopAfter = config.stopAfter
             saved.out = config.out
             saved.quick = config.quick

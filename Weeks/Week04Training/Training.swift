@@ -353,7 +353,8 @@ func train(_ trainer: Trainer, checkpoints: Bool = true, log: (String) -> Void) 
             reason = "early stopping: no better validation loss for \(config.patience) epochs"
             break
         }
-        let progress = config.quick ? nil : Progress(total: trainer.loader.count, label: "epoch \(trainer.epochsDone + 1)/\(config.epochs)")
+        // A progress line within the epoch only when epochs are long (the digits have 11 steps).
+        let progress = config.quick || trainer.loader.batchCount < 100 ? nil : Progress(total: trainer.loader.count, label: "epoch \(trainer.epochsDone + 1)/\(config.epochs)")
         let record = trainer.trainEpoch(progress: progress)
         progress?.finish()
         guard let record else {

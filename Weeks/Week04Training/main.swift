@@ -36,7 +36,8 @@ if let path = config.resume {
     // A checkpoint holds the config, weights, optimizer state, generators and history.
     (trainer, data) = check {
         try Trainer.resume(from: path, data: loadWeek04Data) { saved in
-            saved.epochs = config.epochs; saved.stopAfter = config.stopAfter; saved.out = config.out
+            if config.epochsGiven { saved.epochs = config.epochs }
+            saved.stopAfter = config.stopAfter; saved.out = config.out
             saved.plots = config.plots; saved.threads = config.threads
         }
     }
