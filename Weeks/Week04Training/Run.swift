@@ -215,9 +215,10 @@ extension String {
 func week04Summary(_ result: Week04Result, data: Week04Data) -> [String] {
     let c = result.config
     var lines = ["summary: \(data.train.name), MLP \(([data.train.features] + c.hidden + [data.train.classNames.count]).map(String.init).joined(separator: "-")) \(c.activation), dropout \(c.dropout), \(c.optimizer) lr \(formatScientific(Double(c.lr))) weight decay \(c.decay), \(c.schedule)"]
-    if let test = result.test {
+    if let divergence = result.divergence {
+        lines.append("  diverged: " + divergence + "; no test evaluation")
+    } else if let test = result.test {
         lines.append("  \(result.stopReason); best validation loss at epoch \(result.bestEpoch)")
-        if let divergence = result.divergence { lines.append("  " + divergence) }
         lines.append("  test accuracy \(percent(test.accuracy)), test loss \(fixed(test.loss, 4)) (measured once, with the best-validation weights)")
     }
     if !result.comparison.isEmpty {
@@ -249,7 +250,7 @@ func runWeek04(_ config: Week04Config, log: (String) -> Void = { _ in }) throws 
     let checks = trainer.config.gradientCheck ? checkWeek04Modules(seed: trainer.config.seed) : []
     let comparison = runExperiment(trainer.config, data: data, log: log)
     let reason = trainer.config.experiment == .none ? try train(trainer, log: log) : "experiment only"
-    let test = trainer.config.experiment == .none ? evaluate(trainer.model, on: data.test) : nil
+    let test = trainer.config.experiment == .none && trainer.divergence == nil ? evaluate(trainer.model, on: data.test) : nil
     var result = Week04Result(config: trainer.config, history: trainer.history, batchLosses: trainer.batchLosses,
                               test: test, stopReason: reason, divergence: trainer.divergence,
                               bestEpoch: trainer.bestEpoch, parameters: trainer.model.parameters,

@@ -219,7 +219,7 @@ final class Trainer {
             let logits = model.forward(batch.inputs, rows: batch.rows)
             let loss = criterion.forward(logits, targets: batch.labels, rows: batch.rows, classes: classes)
             guard loss.isFinite else {
-                divergence = "the loss became \(loss.isNaN ? "NaN" : "infinite") at step \(optimizer.stepCount + 1) (epoch \(epochsDone + 1)); try a smaller --lr"
+                divergence = "the loss became \(loss.isNaN ? "NaN" : "infinite") at step \(optimizer.stepCount + 1) (epoch \(epochsDone + 1))"
                 return nil
             }
             model.backward(criterion.backward(), needsInputGradient: false)

@@ -74,7 +74,7 @@ if config.experiment == .none {
 }
 
 // MARK: 6. Evaluate: the test set, once, with the best-validation weights
-let test = config.experiment == .none ? evaluate(trainer.model, on: data.test) : nil
+let test = config.experiment == .none && trainer.divergence == nil ? evaluate(trainer.model, on: data.test) : nil
 
 // MARK: 7. Plots, metrics.json and the summary
 var result = Week04Result(config: config, history: trainer.history, batchLosses: trainer.batchLosses, test: test,
@@ -86,4 +86,4 @@ result.files = check {
 }
 week04Summary(result, data: data).forEach(say)
 say("wrote " + result.files.joined(separator: ", "))
-if let divergence = trainer.divergence { fail("training diverged: \(divergence)") }
+if trainer.divergence != nil { fail("training diverged (see above): rerun with a smaller --lr") }
