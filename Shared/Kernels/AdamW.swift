@@ -52,9 +52,8 @@ private func adamStep(_ parameters: inout [Float], _ firstMoment: inout [Float],
         firstMoment.withUnsafeMutableBufferPointer { m in
             secondMoment.withUnsafeMutableBufferPointer { v in
                 gradients.withUnsafeBufferPointer { gb in
-                    // A plain loop: the cost is one pass over the parameters per step, small
-                    // next to forward and backward, and Float.squareRoot() on Linux goes
-                    // through the C library's sqrtf, which vector code could not avoid either.
+                    // A plain loop: the compiler vectorises it (square roots included, thanks
+                    // to -fno-math-errno in Package.swift), one pass over the parameters.
                     for i in 0..<p.count {
                         let g = gb[i] + l2 * p[i]
                         m[i] = beta1 * m[i] + (1 - beta1) * g
