@@ -96,6 +96,13 @@ struct Week03Config {
         momentum = options.wasGiven("momentum") ? momentumValue : nil
         epochs = options.wasGiven("epochs") ? epochCount : nil
 
+        // Range checks only on a command line that parsed (else finish() reports the first error).
+        if options.parse() == .run { validate() }
+        applyExperimentAndQuickDefaults(options)
+    }
+
+    /// Stops with one line (exit 2) on values no run can use.
+    private func validate() {
         if !(validationFraction >= 0 && validationFraction < 1) {
             fail("--validation must be in [0, 1), got \(validationFraction)", exitCode: 2)
         }
@@ -104,8 +111,10 @@ struct Week03Config {
         if let sizes = layers, sizes.count < 2 || sizes.contains(where: { $0 < 1 }) {
             fail("--layers needs at least two positive sizes (input,...,classes), got \(sizes)", exitCode: 2)
         }
+    }
 
-        // The experiments set their defaults unless the user chose the flag himself.
+    /// The experiments and --quick change the defaults of flags the user did not type.
+    private mutating func applyExperimentAndQuickDefaults(_ options: Options) {
         switch experiment {
         case .none: break
         case .symmetry:
@@ -128,15 +137,10 @@ struct Week03Config {
         if quick {
             if epochs == nil { epochs = 5 }
             if !options.wasGiven("dataset") { dataset = "digits" }
-            gradientCheck = true
         }
-        options.record("activation", .string(activation.rawValue))
-        options.record("init", .string(initialization.rawValue))
-        options.record("dataset", .string(dataset))
     }
 
-    /// The defaults that depend on the data set, filled in; records them in `options` (when
-    /// given) so metrics.json shows what ran.
+    /// The defaults that depend on the data set, filled in (metrics.json then shows what ran).
     func resolved(for data: Week03Data) -> Week03Config {
         var config = self
         let name = data.train.name

@@ -198,9 +198,11 @@ func trainEpoch(_ model: MLP, data: LabeledImages, order: inout [Int], learningR
         model.zeroGradients()
         mlpForward(model, workspace)
         let loss = mlpLoss(model, workspace)
-        guard loss.isFinite else {
+        // Divergence: a loss that is not finite, or absurdly large (it starts near ln 10 = 2.3).
+        guard loss.isFinite && loss < 1e6 else {
+            let what = loss.isNaN ? "NaN" : loss.isInfinite ? "infinite" : "larger than 1e6"
             return EpochStats(trainLoss: .infinity, trainAccuracy: 0, seconds: monotonicSeconds() - started,
-                              gradientNorms: normSums, divergence: "the loss became \(loss.isNaN ? "NaN" : "infinite") at batch \(steps + 1)")
+                              gradientNorms: normSums, divergence: "the loss became \(what) at batch \(steps + 1)")
         }
         mlpLossBackward(model, workspace)
         mlpBackward(model, workspace)
@@ -294,6 +296,12 @@ func trainMLP(_ model: MLP, data: Week03Data, config: Week03Config, rng: inout S
             break
         }
         let validation = data.validation.count > 0 ? evaluate(model, on: data.validation, pool: pool) : nil
+        if let validation, !(validation.loss.isFinite && validation.loss < 1e6) {
+            // The last update of the epoch blew the weights up: same verdict as a training loss.
+            run.divergence = "diverged in epoch \(epoch + 1): the validation loss is not finite or above 1e6 (try a smaller --lr)"
+            log(run.divergence!)
+            break
+        }
         let testAccuracy = config.evaluateTest ? evaluate(model, on: data.test, pool: pool).accuracy : nil
         let dead = (validation ?? evaluate(model, on: data.test, pool: pool)).deadFraction
         let record = EpochRecord(epoch: epoch + 1, learningRate: lr, train: stats, validation: validation,
@@ -309,6 +317,7 @@ func trainMLP(_ model: MLP, data: Week03Data, config: Week03Config, rng: inout S
 /// x with `digits` decimals ("0.4123"), without Foundation.
 func fixed(_ x: Double, _ digits: Int) -> String {
     guard x.isFinite else { return x.isNaN ? "NaN" : (x > 0 ? "inf" : "-inf") }
+    guard abs(x) < 1e9 else { return formatScientific(x) }   // beyond Int's reach after scaling
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let scaled = (abs(x) * scale).rounded()
