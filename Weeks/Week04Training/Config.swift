@@ -83,8 +83,8 @@ struct Week04Config: Equatable {
         self = base
         seed = options.wasGiven("seed") || configPath == nil ? common.seed : base.seed
         quick = common.quick
-        out = common.out
-        threads = common.threads
+        out = options.wasGiven("out") || configPath == nil ? common.out : base.out
+        threads = common.threads   // a property of the machine, not of the experiment
 
         dataset = options.choice("dataset", default: base.dataset, choices: ["mnist", "fashion-mnist", "digits"],
                                  help: "mnist (falls back to the embedded 8x8 digits when absent), fashion-mnist, or digits")
