@@ -34,7 +34,7 @@ struct Week05Config {
         quick = common.quick
         out = common.out
         threads = common.threads
-        corpus = options.optionalString("corpus", help: "UTF-8 text file to train on (default: the embedded Shakespeare, ~1 MB)")
+        corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare (~1 MB)")
         hidden = options.int("hidden", default: 256, range: 1...4096, help: "hidden state size H (--quick: 64)")
         block = options.int("block", default: 64, range: 1...4096, help: "characters per chunk T: how far BPTT reaches back (--quick: 32)")
         batch = options.int("batch", default: 32, range: 1...4096, help: "chunks per mini-batch B (--quick: 16)")

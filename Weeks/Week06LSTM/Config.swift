@@ -36,7 +36,7 @@ struct Week06Config {
         quick = common.quick
         out = common.out
         threads = common.threads
-        corpus = options.optionalString("corpus", help: "UTF-8 text file to train on (default: the embedded Shakespeare, ~1 MB)")
+        corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare (~1 MB)")
         experiment = options.choice("experiment", default: "all", choices: ["all", "rnn-vs-lstm", "clipping"],
                                     help: "rnn-vs-lstm: both cells, same everything; clipping: clip on vs off at a high learning rate; all: both")
         hidden = options.int("hidden", default: 256, range: 1...4096, help: "hidden state size H of both cells (--quick: 64)")
