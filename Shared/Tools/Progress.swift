@@ -21,10 +21,17 @@ public func say(_ line: String) {
 }
 
 /// Seconds on a monotonic clock (not affected by changes of the wall clock).
-func monotonicSeconds() -> Double {
+public func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}
+
+/// Seconds since it was made, on the monotonic clock: `let clock = Stopwatch()` ... `clock.seconds`.
+public struct Stopwatch {
+    private let start = monotonicSeconds()
+    public init() {}
+    public var seconds: Double { monotonicSeconds() - start }
 }
 
 /// "0:07", "3:05", "1:02:03".

@@ -213,14 +213,3 @@ func extent(_ values: [Double]) -> ClosedRange<Double> {
 /// 0.975 → "97.5%".
 func percent(_ fraction: Double) -> String { formatFixed(100 * fraction, digits: 1) + "%" }
 
-/// Seconds since it was made, on the monotonic clock. (Shared/Tools/Progress.swift has the same
-/// clock as an internal function; this is the week's public-API-only copy.)
-struct Stopwatch {
-    private let start = Stopwatch.now()
-    var seconds: Double { Stopwatch.now() - start }
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-    }
-}

@@ -163,13 +163,6 @@ struct EpochStats {
     var divergence: String?
 }
 
-/// Seconds since some fixed point, for timing epochs.
-func monotonicSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
 /// Learning rate at `epoch` (0-based) of `epochs`: constant, or cosine from lr down to 0
 /// over the run (lr·½(1 + cos(π·epoch/epochs))), evaluated once per epoch.
 func learningRate(_ config: Week03Config, epoch: Int) -> Float {
