@@ -19,8 +19,9 @@
 //        swift run -c release Week04Training --experiment optimizers | regularization
 //        swift run -c release Week04Training --stop-after 5, then --resume runs/Week04/last.safetensors
 // Test:  swift test --filter Week04
-// Expect: Fashion-MNIST ~90% test accuracy in 30 epochs (~2 s each); the 8x8 digits ~98%;
-//         metrics.json, loss.svg, lr.svg and checkpoints in runs/Week04/.
+// Expect: Fashion-MNIST 89.8% test accuracy (early stop after 26 of 30 epochs, 5-10 s each on
+//         2 busy cores); the 8x8 digits 98.6% in ~15 s; metrics.json, loss.svg, lr.svg and
+//         checkpoints (last.safetensors, best.safetensors) in runs/Week04/.
 import Shared
 
 // MARK: 1. Config: defaults < --config FILE < flags; printed, and stored in metrics.json and checkpoints
