@@ -11,7 +11,10 @@ struct Week06Config {
     var block = 64
     var batch = 32
     var steps = 3000
-    var learningRate: Float = 2e-3
+    /// 5e-3 rather than week 5's 2e-3: at 2e-3 the LSTM, with 3.5x the weights, is still
+    /// catching up after 3000 steps (measured: LSTM 1.875 vs RNN 1.892); at 5e-3 it pulls ahead
+    /// (1.773 vs 1.899) while the RNN does no better than at 2e-3.
+    var learningRate: Float = 5e-3
     var clip: Float = 1
     var forgetBias: Float = 1
     var evalEvery = 250
@@ -43,7 +46,7 @@ struct Week06Config {
         block = options.int("block", default: 64, range: 1...4096, help: "characters per chunk T (--quick: 32)")
         batch = options.int("batch", default: 32, range: 1...4096, help: "chunks per mini-batch B (--quick: 16)")
         steps = options.int("steps", default: 3000, range: 1...10_000_000, help: "training steps of each cell (--quick: 300)")
-        learningRate = options.float("lr", default: 2e-3, range: 1e-7...10, help: "Adam learning rate (--quick: 1e-2)")
+        learningRate = options.float("lr", default: 5e-3, range: 1e-7...10, help: "Adam learning rate of both cells (--quick: 1e-2)")
         clip = options.float("clip", default: 1, range: 0...1e6, help: "clip gradients to this global norm; 0 = no clipping")
         forgetBias = options.float("forget-bias", default: 1, range: -10...10, help: "initial forget-gate bias of the LSTM")
         evalEvery = options.int("eval-every", default: 250, range: 1...10_000_000, help: "validate every this many steps (--quick: 100)")

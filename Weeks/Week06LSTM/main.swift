@@ -10,13 +10,13 @@
 //   Week06.swift                one training run per cell, the clipping experiment, outputs
 //   Shared/NN/RNN.swift, RNNLanguageModel.swift, RNNTraining.swift   week 5's pieces, reused
 //
-// Run:   swift run -c release Week06LSTM                          (both experiments, ~3-4 min)
+// Run:   swift run -c release Week06LSTM                          (both experiments, 3-8 min)
 //        swift run -c release Week06LSTM --experiment rnn-vs-lstm --steps 1500
 //        swift run -c release Week06LSTM --experiment clipping --clip-lr 5e-2
 // Test:  swift test --filter Week06
-// Expect: after 3000 steps the LSTM's validation loss is ~0.1-0.15 nats/char below the RNN's;
-//         without clipping the gradient norm spikes and the loss jumps; plots and metrics.json
-//         in runs/Week06/.
+// Expect: after 3000 steps at Adam lr 5e-3 the LSTM's validation loss is ~0.13 nats/char
+//         below the RNN's (1.77 vs 1.90); without clipping the gradient norm spikes and the
+//         loss jumps; plots and metrics.json in runs/Week06/.
 import Shared
 
 // MARK: 1. Config: every knob with its default (--help lists them)
