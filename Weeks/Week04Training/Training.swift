@@ -2,11 +2,6 @@
 // optimizer and a learning-rate schedule; validation after every epoch for model selection
 // and early stopping (with the best weights restored); checkpoints every epoch and at the
 // best validation loss, from which `--resume` continues the run bit for bit.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Shared
 
 // MARK: - Data
@@ -108,13 +103,6 @@ func evaluate(_ model: Module, on images: LabeledImages, chunk: Int = 1000) -> E
     return Evaluation(loss: lossSum / count, accuracy: Double(correct) / count, predictions: predictions)
 }
 
-/// Seconds since some fixed point, for timing epochs.
-func monotonicSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
-}
-
 // MARK: - One epoch
 
 /// One row of the history (one per epoch).
@@ -156,9 +144,9 @@ struct EpochRecord: Equatable {
 
     /// The line a learner reads after every epoch.
     func line(of epochs: Int) -> String {
-        var text = "epoch \(epoch)/\(epochs) | lr \(formatScientific(learningRate)) | train loss \(fixed(trainLoss, 4)) acc \(percent(trainAccuracy))"
-        if let valLoss, let valAccuracy { text += " | val loss \(fixed(valLoss, 4)) acc \(percent(valAccuracy))" }
-        return text + " | \(fixed(seconds, 2)) s"
+        var text = "epoch \(epoch)/\(epochs) | lr \(formatScientific(learningRate)) | train loss \(formatFixed(trainLoss, digits: 4)) acc \(percent(trainAccuracy))"
+        if let valLoss, let valAccuracy { text += " | val loss \(formatFixed(valLoss, digits: 4)) acc \(percent(valAccuracy))" }
+        return text + " | \(formatFixed(seconds, digits: 2)) s"
     }
 }
 
@@ -210,7 +198,7 @@ final class Trainer {
     /// diverged (then `divergence` says where).
     @discardableResult
     func trainEpoch(progress: Progress? = nil) -> EpochRecord? {
-        let started = monotonicSeconds()
+        let stopwatch = Stopwatch()
         model.train()
         var lossSum = 0.0, correct = 0, seen = 0
         for batch in loader.epoch(rng: &rng) {
@@ -230,7 +218,7 @@ final class Trainer {
             seen += batch.rows
             progress?.update(step: seen, loss: loss, items: batch.rows)
         }
-        let seconds = monotonicSeconds() - started
+        let seconds = stopwatch.seconds
         let validated = validation.count > 0 ? evaluate(model, on: validation) : nil
         let record = EpochRecord(epoch: epochsDone + 1, learningRate: Double(optimizer.learningRate),
                                  trainLoss: lossSum / Double(max(seen, 1)), trainAccuracy: Double(correct) / Double(max(seen, 1)),
@@ -386,17 +374,5 @@ extension Trainer {
 
 // MARK: - Formatting
 
-/// x with `digits` decimals ("0.4123"), without Foundation.
-func fixed(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return x.isNaN ? "NaN" : (x > 0 ? "inf" : "-inf") }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (abs(x) * scale).rounded()
-    let whole = Int(scaled / scale), fraction = Int(scaled) - whole * Int(scale)
-    var fractionText = String(fraction)
-    while fractionText.count < digits { fractionText = "0" + fractionText }
-    return (x < 0 && scaled > 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + fractionText : "")
-}
-
 /// A fraction as a percentage with one decimal ("97.2%").
-func percent(_ fraction: Double) -> String { fixed(fraction * 100, 1) + "%" }
+func percent(_ fraction: Double) -> String { formatFixed(fraction * 100, digits: 1) + "%" }
