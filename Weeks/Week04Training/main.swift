@@ -19,8 +19,8 @@
 //        swift run -c release Week04Training --experiment optimizers | regularization
 //        swift run -c release Week04Training --stop-after 5, then --resume runs/Week04/last.safetensors
 // Test:  swift test --filter Week04
-// Expect: Fashion-MNIST 89.8% test accuracy (early stop after 26 of 30 epochs, 5-10 s each on
-//         2 busy cores); the 8x8 digits 98.6% in ~15 s; metrics.json, loss.svg, lr.svg and
+// Expect: Fashion-MNIST 89.8% test accuracy (early stop after 26 of 30 epochs, median 3.3 s per
+//         epoch on 2 cores); the 8x8 digits 98.6% in ~15 s; metrics.json, loss.svg, lr.svg and
 //         checkpoints (last.safetensors, best.safetensors) in runs/Week04/.
 import Shared
 
