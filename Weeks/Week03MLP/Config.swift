@@ -66,7 +66,7 @@ struct Week03Config {
         threads = common.threads
         dataset = options.choice("dataset", default: "mnist", choices: ["mnist", "fashion-mnist", "digits"],
                                  help: "mnist (falls back to the embedded 8x8 digits when the files are absent), fashion-mnist, or digits")
-        dataDir = options.optionalString("data-dir", help: "folder with the four IDX files (default: Datasets/<dataset>/, and /usr/share/datasets/fashion-mnist/)")
+        dataDir = options.optionalString("data-dir", help: "folder with the four IDX files; without it: Datasets/<dataset>/, then /usr/share/datasets/fashion-mnist/")
         download = options.flag("download", help: "download MNIST / Fashion-MNIST into Datasets/ if missing")
         let layerList = options.intList("layers", default: [784, 128, 64, 10],
                                         help: "layer sizes; the first (input) and last (classes) are taken from the data")
