@@ -94,7 +94,7 @@ public final class Progress {
     /// Reports that `step` (1-based) of `total` is done. loss: the latest (or running mean)
     /// loss; items: examples processed since the last update (for items/s); extra: free text
     /// appended to the line. Redraws at most 10 times a second in a terminal; in a log prints a
-    /// line at every 10% of the loop or after 5 seconds of silence.
+    /// line at every 10% of the loop (at most one per 2 seconds) or after 10 seconds of silence.
     public func update(step: Int, loss: Double? = nil, items: Int = 0, extra: String = "") {
         itemsSoFar += items
         let now = monotonicSeconds()
@@ -107,7 +107,11 @@ public final class Progress {
             fflush(stdout)
             progressLineIsOpen = true
         } else {
-            guard step >= nextPlainLineStep || now - lastPlainLineTime >= 5 else { return }
+            // In a log, a line at each 10% of the loop, but never two within 2 seconds (a loop
+            // that takes a second, like one epoch of a small model, leaves just its final line
+            // from `finish`), and one at least every 10 seconds on slow loops.
+            let sinceLast = now - lastPlainLineTime
+            guard (step >= nextPlainLineStep && sinceLast >= 2) || sinceLast >= 10 else { return }
             while nextPlainLineStep <= step { nextPlainLineStep += max(1, total / 10) }
             lastPlainLineTime = now
             lastPrintedLine = line
