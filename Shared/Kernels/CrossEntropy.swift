@@ -87,12 +87,15 @@ public func softmaxCrossEntropyForward(losses: inout [Float], probs: inout [Floa
 public func softmaxCrossEntropyBackward(dLogits: inout [Float], probs: [Float], targets: [Int],
                                         rows N: Int, classes C: Int, ignoreIndex: Int? = nil) {
     precondition(targets.count == N, "softmaxCrossEntropyBackward: \(targets.count) targets for \(N) rows")
-    let count = targets.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
+    requireCount(dLogits, N * C, "softmaxCrossEntropyBackward: dLogits")
+    requireCount(probs, N * C, "softmaxCrossEntropyBackward: probs")
+    var count = 0
+    for y in targets where y != ignoreIndex { count += 1 }
     if count == 0 { return }
+    // Every counted row has the same upstream gradient 1/N′ (no per-row buffer is allocated).
     let scale = 1 / Float(count)
-    let dLosses = targets.map { $0 == ignoreIndex ? Float(0) : scale }
-    softmaxCrossEntropyBackward(dLogits: &dLogits, dLosses: dLosses, probs: probs, targets: targets,
-                                rows: N, classes: C, ignoreIndex: ignoreIndex)
+    crossEntropyBackwardRows(&dLogits, probs: probs, targets: targets, rows: N, classes: C,
+                             ignoreIndex: ignoreIndex) { _ in scale }
 }
 
 /// Backward of the per-row ("none") `softmaxCrossEntropyForward`. Adds into dLogits.
@@ -105,6 +108,19 @@ public func softmaxCrossEntropyBackward(dLogits: inout [Float], dLosses: [Float]
     requireCount(probs, N * C, "softmaxCrossEntropyBackward: probs")
     requireCount(dLosses, N, "softmaxCrossEntropyBackward: dLosses")
     precondition(targets.count == N, "softmaxCrossEntropyBackward: \(targets.count) targets for \(N) rows")
+    dLosses.withUnsafeBufferPointer { g in
+        crossEntropyBackwardRows(&dLogits, probs: probs, targets: targets, rows: N, classes: C,
+                                 ignoreIndex: ignoreIndex) { n in g[n] }
+    }
+}
+
+/// The loop both backwards share: dLogits[n, :] += g_n · (p[n, :] − onehot(y_n)) for every row
+/// whose target is not ignored, with g_n = rowGradient(n) (1/N′ for the mean, dLosses[n] for
+/// the per-row form).
+private func crossEntropyBackwardRows(_ dLogits: inout [Float], probs: [Float], targets: [Int],
+                                      rows N: Int, classes C: Int, ignoreIndex: Int?,
+                                      rowGradient: (Int) -> Float) {
+    if N == 0 || C == 0 { return }
     dLogits.withUnsafeMutableBufferPointer { dzb in
         probs.withUnsafeBufferPointer { pb in
             let dLogits = dzb.baseAddress!, probs = pb.baseAddress!
@@ -112,7 +128,7 @@ public func softmaxCrossEntropyBackward(dLogits: inout [Float], dLosses: [Float]
                 let y = targets[n]
                 if y == ignoreIndex { continue }
                 precondition(y >= 0 && y < C, "softmaxCrossEntropyBackward: target \(y) in row \(n) is not a class in 0..<\(C)")
-                let g = dLosses[n], p = probs + n * C, dz = dLogits + n * C
+                let g = rowGradient(n), p = probs + n * C, dz = dLogits + n * C
                 for j in 0..<C { dz[j] += g * p[j] }   // the ∂logsumexp/∂z = p part
                 dz[y] -= g                             // the −z_y part
             }

@@ -90,8 +90,6 @@ final class MLPWorkspace {
     var dActivations: [[Float]]
     /// Softmax probabilities of the logits, (B, classes), filled by the loss.
     var probabilities: [Float]
-    /// 1/B for every row, (B): the weight of each example's loss in the batch mean.
-    let rowWeights: [Float]
 
     init(rows B: Int, layerSizes: [Int]) {
         rows = B
@@ -102,7 +100,6 @@ final class MLPWorkspace {
         dPreActivations = preActivations
         dActivations = preActivations
         probabilities = [Float](repeating: 0, count: B * layerSizes.last!)
-        rowWeights = [Float](repeating: 1 / Float(B), count: B)
     }
 
     /// The logits of the last forward pass, (B, classes).
@@ -199,11 +196,10 @@ func mlpBackward(_ model: MLP, _ workspace: MLPWorkspace) {
 /// Gradient of the mean cross-entropy with respect to the logits: (p − onehot(y)) / B,
 /// written into `workspace.dPreActivations[L-1]`. Call after `mlpLoss`.
 func mlpLossBackward(_ model: MLP, _ workspace: MLPWorkspace) {
-    // The kernel adds into dLogits, so clear them first. The per-row form with a preallocated
-    // weight 1/B per row (`rowWeights`) is the mean's gradient without allocating per batch.
+    // The kernel adds into dLogits, so clear them first.
     let last = model.layerCount - 1
     setToZero(&workspace.dPreActivations[last])
-    softmaxCrossEntropyBackward(dLogits: &workspace.dPreActivations[last], dLosses: workspace.rowWeights,
+    softmaxCrossEntropyBackward(dLogits: &workspace.dPreActivations[last],
                                 probs: workspace.probabilities, targets: workspace.labels,
                                 rows: workspace.rows, classes: model.layerSizes.last!)
 }
