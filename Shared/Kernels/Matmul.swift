@@ -82,12 +82,15 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false,
         return
     }
     let problem = BlockedProblem(transposeA: transposeA, transposeB: transposeB, K: K,
-                                 alpha: alpha, A: A, lda: lda, B: B, ldb: ldb,
+                                 alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, packedB: nil,
                                  beta: beta, C: C, ldc: ldc)
+    gemmOnThreads(problem, m: M, n: N, threads: threads)
+}
 
-    // One thread for small problems; otherwise split C into `chunks` ranges of whole tiles,
-    // along whichever side has more tiles.
-    let flops = 2 * M * N * K
+/// Runs one problem: on the calling thread when it is small, otherwise with C split into
+/// `chunks` ranges of whole tiles, along whichever side has more tiles.
+private func gemmOnThreads(_ problem: BlockedProblem, m M: Int, n N: Int, threads: Int?) {
+    let flops = 2 * M * N * problem.K
     let threads = flops < gemmParallelThreshold ? 1 : max(1, threads ?? Threads.count)
     let rowTiles = (M + gemmMR - 1) / gemmMR
     let columnTiles = (N + gemmNR - 1) / gemmNR
@@ -109,6 +112,75 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false,
             gemmBlocked(problem, rows: 0..<M, columns: first..<end)
         }
     }
+}
+
+// MARK: - A matrix packed once, multiplied many times
+
+/// op(B) (K, N), copied once into the order the micro-kernel reads (`packB`'s panels, over
+/// the whole depth K), for a matrix that is multiplied many times before it changes.
+/// The recurrent weight W_hh of the RNN and LSTM is the case in point: one training step
+/// multiplies it by T small batches of hidden states (B = 32 rows each) in the forward pass,
+/// and its transpose by T batches of gradients in the backward pass. A plain `gemm` packs its
+/// B afresh each call, and at (32 x 256)·(256 x 1024) copying the 1 MB weight costs about as
+/// much as the multiply-adds; packed once per pass, it costs 1/T of that.
+///   Layout: panel s (32 columns) holds op(B)[p, 32s + j] at storage[s·32·K + p·32 + j],
+///   columns past N zero-padded. The KC-slices `gemm` walks are then consecutive 32·KC runs.
+public final class PackedMatrix {
+    /// K, the depth of op(B).
+    public let rows: Int
+    /// N, the columns of op(B).
+    public let columns: Int
+    let storage: UnsafeMutablePointer<Float>
+
+    /// Room for an op(B) of shape (k, n); fill it with `pack`.
+    public init(rows K: Int, columns N: Int) {
+        precondition(K >= 1 && N >= 1, "PackedMatrix: sizes must be positive, got \(K)x\(N)")
+        rows = K
+        columns = N
+        let count = ((N + gemmNR - 1) / gemmNR) * gemmNR * K
+        storage = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride,
+                                                   alignment: 64).bindMemory(to: Float.self, capacity: count)
+        storage.update(repeating: 0, count: count)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Copies op(B) in: B stored (K, N) with row stride ldb, or (N, K) when `transpose`.
+    /// Call again whenever B changes (after every optimizer step, for a weight).
+    public func pack(transpose: Bool = false, b B: UnsafePointer<Float>, ldb: Int) {
+        precondition(ldb >= (transpose ? rows : columns), "PackedMatrix.pack: ldb \(ldb) is smaller than a row of B")
+        let problem = BlockedProblem(transposeA: false, transposeB: transpose, K: rows, alpha: 1,
+                                     A: UnsafePointer(storage), lda: 1, B: B, ldb: ldb, packedB: nil,
+                                     beta: 0, C: storage, ldc: 1)
+        packB(problem, depth: 0..<rows, columns: 0..<columns, into: storage)
+    }
+
+    /// Array form: op(b) of this shape; b (K, N), or (N, K) when `transpose`, contiguous.
+    public func pack(transpose: Bool = false, _ b: [Float]) {
+        precondition(b.count >= rows * columns, "PackedMatrix.pack: \(b.count) values for \(rows)x\(columns)")
+        b.withUnsafeBufferPointer { pack(transpose: transpose, b: $0.baseAddress!, ldb: transpose ? rows : columns) }
+    }
+}
+
+/// `gemm` with op(B) already packed: C = α·op(A)·B + β·C, B = `packedB` (K, N).
+/// Same contract, same threads, same results bit for bit as `gemm` on the unpacked B.
+public func gemm(transposeA: Bool = false, m M: Int, alpha: Float = 1,
+                 a A: UnsafePointer<Float>, lda: Int, packedB: PackedMatrix,
+                 beta: Float = 0, c C: UnsafeMutablePointer<Float>, ldc: Int,
+                 threads: Int? = nil) {
+    let N = packedB.columns, K = packedB.rows
+    precondition(M >= 0, "gemm: negative size \(M)")
+    precondition(lda >= max(1, transposeA ? M : K), "gemm: lda \(lda) is smaller than a row of A")
+    precondition(ldc >= N, "gemm: ldc \(ldc) is smaller than a row of C")
+    if M == 0 { return }
+    if alpha == 0 {
+        scaleMatrix(C, rows: M, columns: N, ld: ldc, by: beta)
+        return
+    }
+    let problem = BlockedProblem(transposeA: transposeA, transposeB: false, K: K, alpha: alpha,
+                                 A: A, lda: lda, B: UnsafePointer(packedB.storage), ldb: N,
+                                 packedB: UnsafePointer(packedB.storage), beta: beta, C: C, ldc: ldc)
+    gemmOnThreads(problem, m: M, n: N, threads: threads)
 }
 
 /// Problems with fewer flops (2·M·N·K) than this run single-threaded. Measured on a busy
@@ -134,6 +206,8 @@ struct BlockedProblem {
     let alpha: Float
     let A: UnsafePointer<Float>, lda: Int
     let B: UnsafePointer<Float>, ldb: Int
+    /// op(B) already in panel order (a `PackedMatrix`): then B and ldb are not read.
+    let packedB: UnsafePointer<Float>?
     let beta: Float
     let C: UnsafeMutablePointer<Float>, ldc: Int
 }
@@ -147,12 +221,22 @@ private func gemmBlocked(_ p: BlockedProblem, rows: Range<Int>, columns: Range<I
             let kc = min(gemmKC, p.K - pc)
             // The first k-slice applies β to the old C; later slices add to what is there.
             let beta: Float = pc == 0 ? p.beta : 1
-            packB(p, depth: pc..<(pc + kc), columns: jc..<(jc + nc), into: scratch.packedB)
+            // The B block in panel order: packed now, or (PackedMatrix) found in place. Panel s
+            // of the block starts `panelStride` floats after panel s − 1.
+            let blockB: UnsafePointer<Float>, panelStride: Int
+            if let packed = p.packedB {
+                blockB = packed + (jc / gemmNR) * gemmNR * p.K + pc * gemmNR
+                panelStride = gemmNR * p.K
+            } else {
+                packB(p, depth: pc..<(pc + kc), columns: jc..<(jc + nc), into: scratch.packedB)
+                blockB = UnsafePointer(scratch.packedB)
+                panelStride = gemmNR * kc
+            }
             for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: gemmMC) {
                 let mc = min(gemmMC, rows.upperBound - ic)
                 packA(p, rows: ic..<(ic + mc), depth: pc..<(pc + kc), into: scratch.packedA)
                 for jr in stride(from: 0, to: nc, by: gemmNR) {
-                    let panelB = scratch.packedB + jr * kc
+                    let panelB = blockB + (jr / gemmNR) * panelStride
                     for ir in stride(from: 0, to: mc, by: gemmMR) {
                         let panelA = scratch.packedA + ir * kc
                         let c = p.C + (ic + ir) * p.ldc + jc + jr

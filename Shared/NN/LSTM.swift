@@ -36,6 +36,11 @@ public final class LSTM: RecurrentCore {
 
     public var parameters: [Parameter] { [inputWeight, hiddenWeight, bias] }
 
+    /// Whh (H, 4H) and Whhᵀ (4H, H) in the gemm's panel order, packed once per pass and
+    /// multiplied T times (see `PackedMatrix`).
+    private lazy var packedHiddenWeight = PackedMatrix(rows: hiddenSize, columns: 4 * hiddenSize)
+    private lazy var packedHiddenWeightTransposed = PackedMatrix(rows: 4 * hiddenSize, columns: hiddenSize)
+
     /// The LSTM carries h and c: state width 2H.
     public var stateSize: Int { 2 * hiddenSize }
 
@@ -52,8 +57,9 @@ public final class LSTM: RecurrentCore {
         let T = w.steps, B = w.batch, H = hiddenSize, V = inputSize, G = 4 * H
         precondition(ids.count == T * B, "LSTM.forward: \(ids.count) ids for T \(T) x B \(B)")
         w.ids = ids
+        let whh = packedHiddenWeight
+        whh.pack(hiddenWeight.value)
         inputWeight.value.withUnsafeBufferPointer { wxh in
-        hiddenWeight.value.withUnsafeBufferPointer { whh in
         bias.value.withUnsafeBufferPointer { b in
         w.hidden.withUnsafeMutableBufferPointer { hb in
         w.cells.withUnsafeMutableBufferPointer { cb in
@@ -72,8 +78,7 @@ public final class LSTM: RecurrentCore {
                 let hPrevious = h + t * B * H, cPrevious = c + t * B * H
                 let hNext = h + (t + 1) * B * H, cNext = c + (t + 1) * B * H, tanhCt = tanhC + t * B * H
                 // pass 2: z_t += h_{t−1}·Whh, all four gates in one (B, H)x(H, 4H) gemm
-                gemm(m: B, n: G, k: H, a: hPrevious, lda: H, b: whh.baseAddress!, ldb: G,
-                     beta: 1, c: zt, ldc: G)
+                gemm(m: B, a: hPrevious, lda: H, packedB: whh, beta: 1, c: zt, ldc: G)
                 for r in 0..<B {
                     let gate = zt + r * G
                     // pass 3: nonlinearities in place: σ on i and f (contiguous), tanh on g, σ on o
@@ -92,7 +97,7 @@ public final class LSTM: RecurrentCore {
                     for j in 0..<H { hn[j] = o[j] * tc[j] }
                 }
             }
-        }}}}}}}
+        }}}}}}
     }
 
     /// Backpropagation through time. Adds into every parameter's grad.
@@ -114,7 +119,8 @@ public final class LSTM: RecurrentCore {
         w.dState.withUnsafeMutableBufferPointer { sb in
             w.dFinalState.withUnsafeBufferPointer { sb.baseAddress!.update(from: $0.baseAddress!, count: B * 2 * H) }
         }
-        hiddenWeight.value.withUnsafeBufferPointer { whh in
+        let whhTransposed = packedHiddenWeightTransposed
+        whhTransposed.pack(transpose: true, hiddenWeight.value)
         w.cells.withUnsafeBufferPointer { cb in
         w.gates.withUnsafeBufferPointer { zb in
         w.tanhCells.withUnsafeBufferPointer { tb in
@@ -148,10 +154,9 @@ public final class LSTM: RecurrentCore {
                     }
                 }
                 // in the forward: z_t += h_{t−1}·Whh, so dh_{t−1} = dz_t·Whhᵀ   (B, 4H)x(4H, H)
-                gemm(transposeB: true, m: B, n: H, k: G, a: dz + t * B * G, lda: G,
-                     b: whh.baseAddress!, ldb: G, beta: 0, c: dh, ldc: H)
+                gemm(m: B, a: dz + t * B * G, lda: G, packedB: whhTransposed, beta: 0, c: dh, ldc: H)
             }
-        }}}}}}}
+        }}}}}}
         // what is left in dState is ∂L/∂(h_0, c_0)
         w.dInitialState.withUnsafeMutableBufferPointer { out in
             w.dState.withUnsafeBufferPointer { out.baseAddress!.update(from: $0.baseAddress!, count: B * 2 * H) }

@@ -35,6 +35,11 @@ public final class RNN: RecurrentCore {
 
     public var parameters: [Parameter] { [inputWeight, hiddenWeight, bias] }
 
+    /// Whh and Whhᵀ (H, H) in the gemm's panel order, packed once per pass and multiplied
+    /// T times (see `PackedMatrix`).
+    private lazy var packedHiddenWeight = PackedMatrix(rows: hiddenSize, columns: hiddenSize)
+    private lazy var packedHiddenWeightTransposed = PackedMatrix(rows: hiddenSize, columns: hiddenSize)
+
     /// The RNN carries only h: state width H.
     public var stateSize: Int { hiddenSize }
 
@@ -50,26 +55,25 @@ public final class RNN: RecurrentCore {
         let T = w.steps, B = w.batch, H = hiddenSize, V = inputSize
         precondition(ids.count == T * B, "RNN.forward: \(ids.count) ids for T \(T) x B \(B)")
         w.ids = ids
+        let whh = packedHiddenWeight
+        whh.pack(hiddenWeight.value)
         inputWeight.value.withUnsafeBufferPointer { wxh in
-            hiddenWeight.value.withUnsafeBufferPointer { whh in
-                bias.value.withUnsafeBufferPointer { b in
-                    w.hidden.withUnsafeMutableBufferPointer { hb in
-                        let h = hb.baseAddress!
-                        // pass 1: a_t = x_t·Wxh + b for every step at once: row ids[t,b] of Wxh
-                        // (the one-hot product is a gather), written where h_t will live.
-                        for n in 0..<(T * B) {
-                            let id = ids[n]
-                            precondition(id >= 0 && id < V, "RNN.forward: id \(id) outside 0..<\(V)")
-                            let row = h + (B + n) * H, weights = wxh.baseAddress! + id * H
-                            for j in 0..<H { row[j] = weights[j] + b[j] }
-                        }
-                        // pass 2, step by step: a_t += h_{t−1}·Whh (one (B,H)x(H,H) gemm), h_t = tanh(a_t)
-                        for t in 0..<T {
-                            let previous = h + t * B * H, current = h + (t + 1) * B * H
-                            gemm(m: B, n: H, k: H, a: previous, lda: H, b: whh.baseAddress!, ldb: H,
-                                 beta: 1, c: current, ldc: H)
-                            map16(current, current, count: B * H, tanh16)
-                        }
+            bias.value.withUnsafeBufferPointer { b in
+                w.hidden.withUnsafeMutableBufferPointer { hb in
+                    let h = hb.baseAddress!
+                    // pass 1: a_t = x_t·Wxh + b for every step at once: row ids[t,b] of Wxh
+                    // (the one-hot product is a gather), written where h_t will live.
+                    for n in 0..<(T * B) {
+                        let id = ids[n]
+                        precondition(id >= 0 && id < V, "RNN.forward: id \(id) outside 0..<\(V)")
+                        let row = h + (B + n) * H, weights = wxh.baseAddress! + id * H
+                        for j in 0..<H { row[j] = weights[j] + b[j] }
+                    }
+                    // pass 2, step by step: a_t += h_{t−1}·Whh (one (B,H)x(H,H) gemm), h_t = tanh(a_t)
+                    for t in 0..<T {
+                        let previous = h + t * B * H, current = h + (t + 1) * B * H
+                        gemm(m: B, a: previous, lda: H, packedB: whh, beta: 1, c: current, ldc: H)
+                        map16(current, current, count: B * H, tanh16)
                     }
                 }
             }
@@ -89,28 +93,27 @@ public final class RNN: RecurrentCore {
     public func backward(workspace w: RecurrentWorkspace) {
         let T = w.steps, B = w.batch, H = hiddenSize, V = inputSize
         let recordNorms = w.recordsGradientNorms
-        hiddenWeight.value.withUnsafeBufferPointer { whh in
-            w.hidden.withUnsafeBufferPointer { hb in
-                w.dHidden.withUnsafeBufferPointer { dHiddenBuffer in
-                    w.dPreactivation.withUnsafeMutableBufferPointer { daBuffer in
-                        w.dState.withUnsafeMutableBufferPointer { dhBuffer in
-                            let h = hb.baseAddress!, dHidden = dHiddenBuffer.baseAddress!
-                            let da = daBuffer.baseAddress!, dh = dhBuffer.baseAddress!
-                            // dh starts as ∂L/∂h_T from beyond the chunk
-                            w.dFinalState.withUnsafeBufferPointer { dh.update(from: $0.baseAddress!, count: B * H) }
-                            for t in stride(from: T - 1, through: 0, by: -1) {
-                                let ht = h + (t + 1) * B * H, dHt = dHidden + t * B * H, dat = da + t * B * H
-                                // in the forward this was h_t = tanh(a_t); h_t also fed the head
-                                for i in 0..<(B * H) {
-                                    let g = dh[i] + dHt[i]
-                                    dat[i] = g * (1 - ht[i] * ht[i])
-                                    if recordNorms { dh[i] = g }
-                                }
-                                if recordNorms { w.gradientNorms[t] = rowNormMean(dh, rows: B, cols: H) }
-                                // in the forward this was a_t += h_{t−1}·Whh, so dh_{t−1} = da_t·Whhᵀ
-                                gemm(transposeB: true, m: B, n: H, k: H, a: dat, lda: H, b: whh.baseAddress!,
-                                     ldb: H, beta: 0, c: dh, ldc: H)
+        let whhTransposed = packedHiddenWeightTransposed
+        whhTransposed.pack(transpose: true, hiddenWeight.value)
+        w.hidden.withUnsafeBufferPointer { hb in
+            w.dHidden.withUnsafeBufferPointer { dHiddenBuffer in
+                w.dPreactivation.withUnsafeMutableBufferPointer { daBuffer in
+                    w.dState.withUnsafeMutableBufferPointer { dhBuffer in
+                        let h = hb.baseAddress!, dHidden = dHiddenBuffer.baseAddress!
+                        let da = daBuffer.baseAddress!, dh = dhBuffer.baseAddress!
+                        // dh starts as ∂L/∂h_T from beyond the chunk
+                        w.dFinalState.withUnsafeBufferPointer { dh.update(from: $0.baseAddress!, count: B * H) }
+                        for t in stride(from: T - 1, through: 0, by: -1) {
+                            let ht = h + (t + 1) * B * H, dHt = dHidden + t * B * H, dat = da + t * B * H
+                            // in the forward this was h_t = tanh(a_t); h_t also fed the head
+                            for i in 0..<(B * H) {
+                                let g = dh[i] + dHt[i]
+                                dat[i] = g * (1 - ht[i] * ht[i])
+                                if recordNorms { dh[i] = g }
                             }
+                            if recordNorms { w.gradientNorms[t] = rowNormMean(dh, rows: B, cols: H) }
+                            // in the forward this was a_t += h_{t−1}·Whh, so dh_{t−1} = da_t·Whhᵀ
+                            gemm(m: B, a: dat, lda: H, packedB: whhTransposed, beta: 0, c: dh, ldc: H)
                         }
                     }
                 }

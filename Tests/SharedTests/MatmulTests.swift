@@ -182,6 +182,32 @@ import Testing
         #expect(d == [615, 681, 812, 899, 1009, 1117])
     }
 
+    @Test("gemm with a PackedMatrix B matches gemmNaive and equals the unpacked gemm bit for bit",
+          arguments: [(1, 1, 1), (7, 33, 17), (32, 1024, 256) /* the LSTM's recurrence */,
+                      (33, 70, 300) /* two KC slices, a ragged last panel */, (5, 1100, 9) /* two NC blocks */])
+    func packedMatchesNaive(size: (Int, Int, Int)) {
+        let (M, N, K) = size
+        for (transposeA, transposeB) in Self.transposes {
+            let problem = Problem(transposeA: transposeA, transposeB: transposeB, m: M, n: N, k: K, pad: 3, seed: 13)
+            let packed = PackedMatrix(rows: K, columns: N)
+            problem.b.withUnsafeBufferPointer { packed.pack(transpose: transposeB, b: $0.baseAddress!, ldb: problem.ldb) }
+            for (alpha, beta) in [(Float(1), Float(0)), (-0.5, 1)] {
+                for threads in [1, 2] {
+                    let got = problem.run(alpha: alpha, beta: beta) { a, _, c in
+                        gemm(transposeA: transposeA, m: M, alpha: alpha, a: a, lda: problem.lda, packedB: packed,
+                             beta: beta, c: c, ldc: problem.ldc, threads: threads)
+                    }
+                    let (error, paddingKept) = problem.compare(got, problem.naive(alpha: alpha, beta: beta))
+                    #expect(error <= 2 * problem.tolerance,
+                            "M=\(M) N=\(N) K=\(K) tA=\(transposeA) tB=\(transposeB) α=\(alpha) threads=\(threads)")
+                    #expect(paddingKept, "packed gemm wrote past column N (ldc padding)")
+                    #expect(got == problem.fast(alpha: alpha, beta: beta, threads: threads),
+                            "packing once must not change a single bit")
+                }
+            }
+        }
+    }
+
     @Test("bit-identical results: same thread count twice, and 1 vs 2 threads")
     func deterministic() {
         for (transposeA, transposeB) in Self.transposes {
