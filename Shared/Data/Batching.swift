@@ -71,3 +71,27 @@ public func gatherRows(_ data: [Float], rows indices: [Int], width: Int) -> [Flo
     }
     return out
 }
+
+/// The mini-batch gather every epoch loop does: destination row r (width floats) = row
+/// indices[r] of source, a (sourceRows, width) matrix.
+///   source: (sourceRows, width)   indices: (B), each in 0..<sourceRows   destination: (B, width)
+/// An MNIST batch is 128 rows of 3 KB picked at random from 188 MB, so this copy waits on
+/// memory, not on arithmetic (it was a tenth of a week 3 epoch on one core). Two cores keep
+/// twice as many reads in flight, so a large gather is split by destination rows across
+/// threads; every row is still written by exactly one thread.
+public func gatherRows(from source: UnsafePointer<Float>, sourceRows: Int, width: Int,
+                       indices: ArraySlice<Int>, into destination: UnsafeMutablePointer<Float>) {
+    let B = indices.count
+    for index in indices {
+        precondition(index >= 0 && index < sourceRows, "gatherRows: row \(index) outside 0..<\(sourceRows)")
+    }
+    let first = indices.startIndex
+    func copy(_ rows: Range<Int>) {
+        for row in rows {
+            (destination + row * width).update(from: source + indices[first + row] * width, count: width)
+        }
+    }
+    // Below ~256 KB the second thread costs more than it saves.
+    let chunks = B * width >= 65_536 ? min(Threads.count, B) : 1
+    parallelFor(chunks) { chunk in copy((chunk * B / chunks)..<((chunk + 1) * B / chunks)) }
+}
