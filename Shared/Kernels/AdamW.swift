@@ -48,19 +48,24 @@ private func adamStep(_ parameters: inout [Float], _ firstMoment: inout [Float],
     let correction2 = Float(1 - pow(Double(beta2), Double(t)))
     let decayFactor = decoupled ? 1 - lr * weightDecay : 1
     let l2 = decoupled ? 0 : weightDecay
-    parameters.withUnsafeMutableBufferPointer { p in
-        firstMoment.withUnsafeMutableBufferPointer { m in
-            secondMoment.withUnsafeMutableBufferPointer { v in
-                gradients.withUnsafeBufferPointer { gb in
-                    // A plain loop: the compiler vectorises it (square roots included, thanks
-                    // to -fno-math-errno in Package.swift), one pass over the parameters.
-                    for i in 0..<p.count {
-                        let g = gb[i] + l2 * p[i]
-                        m[i] = beta1 * m[i] + (1 - beta1) * g
-                        v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                        let mHat = m[i] / correction1
-                        let vHat = v[i] / correction2
-                        p[i] = p[i] * decayFactor - lr * mHat / (vHat.squareRoot() + eps)
+    parameters.withUnsafeMutableBufferPointer { pb in
+        firstMoment.withUnsafeMutableBufferPointer { mb in
+            secondMoment.withUnsafeMutableBufferPointer { vb in
+                gradients.withUnsafeBufferPointer { gbuffer in
+                    // A plain loop over plain pointers held in constants: the compiler
+                    // vectorises it (square roots included, thanks to -fno-math-errno in
+                    // Package.swift). Large buffers are split across threads (parallelRanges).
+                    let p = pb.baseAddress!, m = mb.baseAddress!, v = vb.baseAddress!
+                    let gb = gbuffer.baseAddress!
+                    parallelRanges(pb.count) { range in
+                        for i in range {
+                            let g = gb[i] + l2 * p[i]
+                            m[i] = beta1 * m[i] + (1 - beta1) * g
+                            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                            let mHat = m[i] / correction1
+                            let vHat = v[i] / correction2
+                            p[i] = p[i] * decayFactor - lr * mHat / (vHat.squareRoot() + eps)
+                        }
                     }
                 }
             }

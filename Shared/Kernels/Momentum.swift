@@ -13,14 +13,19 @@ public func momentumUpdate(_ parameters: inout [Float], velocity: inout [Float],
                            weightDecay: Float = 0) {
     requireCount(velocity, parameters.count, "momentumUpdate: velocity")
     requireCount(gradients, parameters.count, "momentumUpdate: gradients")
-    parameters.withUnsafeMutableBufferPointer { p in
-        velocity.withUnsafeMutableBufferPointer { v in
-            gradients.withUnsafeBufferPointer { gb in
-                for i in 0..<p.count {
-                    let g = gb[i] + weightDecay * p[i]
-                    v[i] = momentum * v[i] + g
-                    let step = nesterov ? g + momentum * v[i] : v[i]
-                    p[i] -= learningRate * step
+    parameters.withUnsafeMutableBufferPointer { pb in
+        velocity.withUnsafeMutableBufferPointer { vb in
+            gradients.withUnsafeBufferPointer { gbuffer in
+                // Plain pointers in constants, so the loop vectorises; large buffers are split
+                // across threads (see parallelRanges).
+                let p = pb.baseAddress!, v = vb.baseAddress!, gb = gbuffer.baseAddress!
+                parallelRanges(pb.count) { range in
+                    for i in range {
+                        let g = gb[i] + weightDecay * p[i]
+                        v[i] = momentum * v[i] + g
+                        let step = nesterov ? g + momentum * v[i] : v[i]
+                        p[i] -= learningRate * step
+                    }
                 }
             }
         }

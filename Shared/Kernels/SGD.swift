@@ -7,9 +7,14 @@
 public func sgdUpdate(_ parameters: inout [Float], gradients: [Float], learningRate: Float,
                       weightDecay: Float = 0) {
     requireCount(gradients, parameters.count, "sgdUpdate: gradients")
-    parameters.withUnsafeMutableBufferPointer { p in
-        gradients.withUnsafeBufferPointer { g in
-            for i in 0..<p.count { p[i] -= learningRate * (g[i] + weightDecay * p[i]) }
+    parameters.withUnsafeMutableBufferPointer { pb in
+        gradients.withUnsafeBufferPointer { gb in
+            // Plain pointers in constants, so the loop below vectorises; large buffers are
+            // split across threads (see parallelRanges).
+            let p = pb.baseAddress!, g = gb.baseAddress!
+            parallelRanges(pb.count) { range in
+                for i in range { p[i] -= learningRate * (g[i] + weightDecay * p[i]) }
+            }
         }
     }
 }

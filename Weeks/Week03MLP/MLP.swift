@@ -30,8 +30,8 @@ final class MLP {
     let activation: Activation
     var weights: [[Float]]
     var biases: [[Float]]
-    /// dLoss/dW and dLoss/db, same shapes as the parameters. Backward ADDS into them; the
-    /// training loop zeroes them once per step.
+    /// dLoss/dW and dLoss/db of the last batch, same shapes as the parameters. Backward
+    /// overwrites them, as `dW = h.T @ dz` does in NumPy (week 4's modules accumulate instead).
     var dWeights: [[Float]]
     var dBiases: [[Float]]
     /// Momentum buffers v (same shapes), used when momentum > 0.
@@ -62,14 +62,6 @@ final class MLP {
         self.dBiases = biases.map { [Float](repeating: 0, count: $0.count) }
         self.weightVelocities = dWeights
         self.biasVelocities = dBiases
-    }
-
-    /// Sets every gradient to zero (once per step, before backward adds into them).
-    func zeroGradients() {
-        for l in 0..<layerCount {
-            setToZero(&dWeights[l])
-            setToZero(&dBiases[l])
-        }
     }
 }
 
@@ -111,10 +103,8 @@ final class MLPWorkspace {
         precondition(indices.count == rows, "gather: \(indices.count) indices for a workspace of \(rows) rows")
         pixels.withUnsafeBufferPointer { source in
             input.withUnsafeMutableBufferPointer { destination in
-                for (row, example) in indices.enumerated() {
-                    let from = source.baseAddress! + example * D
-                    (destination.baseAddress! + row * D).update(from: from, count: D)
-                }
+                gatherRows(from: source.baseAddress!, sourceRows: source.count / D, width: D,
+                           indices: indices, into: destination.baseAddress!)
             }
         }
         for (row, example) in indices.enumerated() { labels[row] = allLabels[example] }
@@ -158,9 +148,9 @@ func mlpLoss(_ model: MLP, _ workspace: MLPWorkspace) -> Double {
 // MARK: - Backward
 
 /// Backward pass, given dLoss/dlogits (B, classes) in `workspace.dPreActivations[L-1]`.
-/// ADDS into model.dWeights / model.dBiases. Walks the layers of `mlpForward` in reverse:
-///   forward  z_l = h_{l-1}·W_l + b_l   ->  dW_l += h_{l-1}ᵀ·dz_l      (in, out)
-///                                          db_l += Σ_rows dz_l        (out)
+/// Overwrites model.dWeights / model.dBiases. Walks the layers of `mlpForward` in reverse:
+///   forward  z_l = h_{l-1}·W_l + b_l   ->  dW_l = h_{l-1}ᵀ·dz_l       (in, out)
+///                                          db_l = Σ_rows dz_l         (out)
 ///                                          dh_{l-1} = dz_l·W_lᵀ       (B, in)
 ///   forward  h_l = act(z_l)            ->  dz_l = dh_l ⊙ act'(z_l)
 ///            relu' = [z > 0],  tanh' = 1 − h²,  sigmoid' = h(1 − h)
@@ -171,15 +161,16 @@ func mlpBackward(_ model: MLP, _ workspace: MLPWorkspace) {
     for l in stride(from: model.layerCount - 1, through: 0, by: -1) {
         let inFeatures = model.layerSizes[l], outFeatures = model.layerSizes[l + 1]
         // In the forward pass this was z_l = h_{l-1}·W_l + b_l.
-        // dW_l += h_{l-1}ᵀ·dz_l : (in, B)·(B, out), accumulating (beta = 1).
+        // dW_l = h_{l-1}ᵀ·dz_l : (in, B)·(B, out), overwriting (beta = 0).
         if l == 0 {
             matmul(&model.dWeights[l], workspace.input, workspace.dPreActivations[l],
-                   m: inFeatures, n: outFeatures, k: B, transposeA: true, beta: 1)
+                   m: inFeatures, n: outFeatures, k: B, transposeA: true)
         } else {
             matmul(&model.dWeights[l], workspace.activations[l - 1], workspace.dPreActivations[l],
-                   m: inFeatures, n: outFeatures, k: B, transposeA: true, beta: 1)
+                   m: inFeatures, n: outFeatures, k: B, transposeA: true)
         }
-        // db_l += column sums of dz_l.
+        // db_l = column sums of dz_l (the kernel adds, so clear first).
+        setToZero(&model.dBiases[l])
         biasBackward(dBias: &model.dBiases[l], dOut: workspace.dPreActivations[l], rows: B, cols: outFeatures)
         guard l > 0 else { break }
         // dh_{l-1} = dz_l·W_lᵀ : (B, out)·(out, in). Overwrites (beta = 0): h_{l-1} has one consumer.
@@ -271,7 +262,6 @@ func checkMLPBackward(activation: Activation, layerSizes: [Int] = [7, 6, 5, 4], 
         return mlpLoss(model, workspace)
     }
     // Analytic gradients: one forward, then backward from the loss.
-    model.zeroGradients()
     _ = loss()
     mlpLossBackward(model, workspace)
     mlpBackward(model, workspace)
