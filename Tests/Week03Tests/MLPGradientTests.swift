@@ -30,7 +30,6 @@ import Shared
         let workspace = MLPWorkspace(rows: rows, layerSizes: sizes)
         workspace.input = rng.gaussians(rows * sizes[0])
         let dOut = rng.gaussians(rows * sizes.last!)
-        model.zeroGradients()
         mlpForward(model, workspace)
         workspace.dPreActivations[model.layerCount - 1] = dOut
         mlpBackward(model, workspace)
@@ -50,25 +49,29 @@ import Shared
         }
     }
 
-    @Test func backwardAddsIntoGradients() {
-        // Two backward passes without zeroing give exactly twice the gradient.
+    @Test func backwardOverwritesGradients() {
+        // NumPy style: a second backward pass over the same batch gives the same gradients,
+        // not twice them, even when they held garbage before.
         let sizes = [4, 3, 2]
         var rng = SplitMix64(seed: 3)
         let model = MLP(layerSizes: sizes, activation: .tanh, initialization: .xavier, rng: &rng)
         let workspace = MLPWorkspace(rows: 2, layerSizes: sizes)
         workspace.input = rng.gaussians(2 * 4)
         workspace.labels = [1, 0]
-        model.zeroGradients()
         mlpForward(model, workspace)
         _ = mlpLoss(model, workspace)
         mlpLossBackward(model, workspace)
         mlpBackward(model, workspace)
-        let once = model.dWeights
+        let once = (model.dWeights, model.dBiases)
+        #expect(once.0.allSatisfy { $0.contains { $0 != 0 } })
+        for l in 0..<model.layerCount {
+            model.dWeights[l] = [Float](repeating: .nan, count: model.dWeights[l].count)
+            model.dBiases[l] = [Float](repeating: 7, count: model.dBiases[l].count)
+        }
         mlpLossBackward(model, workspace)
         mlpBackward(model, workspace)
-        for l in 0..<model.layerCount {
-            for i in once[l].indices { #expect(model.dWeights[l][i] == 2 * once[l][i]) }
-        }
+        #expect(model.dWeights == once.0)
+        #expect(model.dBiases == once.1)
     }
 
     @Test func zeroInitialisationKeepsHiddenUnitsIdentical() {
@@ -81,7 +84,6 @@ import Shared
         workspace.input = rng.gaussians(4 * 6)
         workspace.labels = [0, 1, 2, 1]
         for _ in 0..<5 {
-            zero.zeroGradients()
             mlpForward(zero, workspace)
             _ = mlpLoss(zero, workspace)
             mlpLossBackward(zero, workspace)

@@ -27,10 +27,9 @@ import Shared
         var explicitLosses: [Double] = [], moduleLosses: [Double] = []
         for _ in 0..<3 {
             for batch in loader.epoch(rng: &order) {
-                // Week 3: gather, zero, forward, loss, backward, update.
+                // Week 3: gather, forward, loss, backward (which overwrites the gradients), update.
                 let workspace = pool.workspace(rows: batch.rows)
                 workspace.gather(batch.indices[...], pixels: digits.pixels, labels: digits.labels, features: sizes[0])
-                explicit.zeroGradients()
                 mlpForward(explicit, workspace)
                 explicitLosses.append(mlpLoss(explicit, workspace))
                 mlpLossBackward(explicit, workspace)

@@ -188,7 +188,6 @@ func trainEpoch(_ model: MLP, data: LabeledImages, order: inout [Int], learningR
         let rows = min(batchSize, N - start)
         let workspace = pool.workspace(rows: rows)
         workspace.gather(order[start..<(start + rows)], pixels: data.pixels, labels: data.labels, features: D)
-        model.zeroGradients()
         mlpForward(model, workspace)
         let loss = mlpLoss(model, workspace)
         // Divergence: a loss that is not finite, or absurdly large (it starts near ln 10 = 2.3).
