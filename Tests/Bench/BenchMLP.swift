@@ -1,10 +1,10 @@
 // `Bench mlp`: seconds per training epoch of the week 3 MLP (784-128-64-10, ReLU, plain SGD
 // lr 0.1, batch 128, all 60,000 Fashion-MNIST training images), the configuration of the
-// NumPy anchor mlp_numpy.py. Week03MLP is an executable target, which Swift cannot import,
-// so Bench runs the Week03MLP binary built next to it with the flags a learner would type and
-// reads each epoch's training seconds (shuffle, gather, forward, backward, update; not the
-// evaluation) from its metrics.json. `--baseline numpy` runs the anchor script in the same
-// session, alternating with ours, and prints NumPy's time over ours.
+// anchors mlp_numpy.py and mlp_torch.py. Week03MLP is an executable target, which Swift cannot
+// import, so Bench runs the Week03MLP binary built next to it with the flags a learner would
+// type and reads each epoch's training seconds (shuffle, gather, forward, backward, update;
+// not the evaluation) from its metrics.json. `--baseline numpy`, `torch` or `both` runs the
+// anchor scripts in the same session, alternating with ours run by run, and prints the ratios.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,10 +16,10 @@ let benchMLP = Benchmark(
     summary: "week 3 MLP 784-128-64-10: median seconds per training epoch (batch 128, SGD lr 0.1)",
     flags: ["--dataset NAME     fashion-mnist (default) or digits",
             "--epochs N         epochs per run (default 3)",
-            "--runs N           runs of each program, alternating with the baseline (default 1)",
+            "--runs N           runs of each program, alternating with the baselines (default 1)",
             "--threads N        threads (default: all cores)",
-            "--baseline numpy   also run ../shared/anchors/mlp_numpy.py (or --anchor PATH) and print the ratio",
-            "--anchor PATH      the NumPy anchor script"]
+            "--baseline WHICH   numpy, torch or both: also run ../shared/anchors/mlp_numpy.py and/or mlp_torch.py",
+            "--anchors PATH     the folder of the anchor scripts (default ../shared/anchors)"]
 ) { arguments in
     let dataset = try arguments.value("--dataset") ?? "fashion-mnist"
     guard ["fashion-mnist", "digits"].contains(dataset) else { throw BenchError("--dataset must be fashion-mnist or digits") }
@@ -29,11 +29,20 @@ let benchMLP = Benchmark(
         throw BenchError("--epochs, --runs and --threads must be positive integers")
     }
     let baseline = try arguments.value("--baseline")
-    guard baseline == nil || baseline == "numpy" else { throw BenchError("--baseline must be numpy") }
-    let anchor = try arguments.value("--anchor") ?? "../shared/anchors/mlp_numpy.py"
+    let anchors = try arguments.value("--anchors") ?? "../shared/anchors"
     try arguments.finish()
-    if baseline != nil && dataset != "fashion-mnist" { throw BenchError("--baseline numpy needs --dataset fashion-mnist") }
-    if baseline != nil && access(anchor, R_OK) != 0 { throw BenchError("\(anchor) not found (use --anchor PATH)", exitCode: 1) }
+    let baselines: [(name: String, script: String)]
+    switch baseline {
+    case nil: baselines = []
+    case "numpy": baselines = [("NumPy", anchors + "/mlp_numpy.py")]
+    case "torch": baselines = [("PyTorch", anchors + "/mlp_torch.py")]
+    case "both": baselines = [("NumPy", anchors + "/mlp_numpy.py"), ("PyTorch", anchors + "/mlp_torch.py")]
+    default: throw BenchError("--baseline must be numpy, torch or both, got '\(baseline!)'")
+    }
+    if !baselines.isEmpty && dataset != "fashion-mnist" { throw BenchError("--baseline needs --dataset fashion-mnist") }
+    for (_, script) in baselines where access(script, R_OK) != 0 {
+        throw BenchError("\(script) not found (use --anchors PATH)", exitCode: 1)
+    }
 
     let program = benchMLPFolder() + "/Week03MLP"
     guard access(program, X_OK) == 0 else {
@@ -46,15 +55,16 @@ let benchMLP = Benchmark(
                  "--threads", String(threads), "--out", out]
     print("week 3 MLP 784-128-64-10 on \(dataset) (all training images), batch 128, SGD lr 0.1, "
           + "\(epochs) epochs x \(runs) runs, \(threads) threads")
-    var ours: [Double] = [], numpy: [Double] = []
+    var ours: [Double] = []
+    var theirs = [[Double]](repeating: [], count: baselines.count)
     for run in 1...runs {
         let seconds = try benchMLPEpochSeconds(program, flags, metrics: out + "/metrics.json")
         ours += seconds
         var line = "  run \(run): Swift epochs " + seconds.map { fixed($0, 3) }.joined(separator: ", ") + " s"
-        if baseline != nil {
-            let numpySeconds = try benchNumpyEpochSeconds(anchor, epochs: epochs, threads: threads)
-            numpy += numpySeconds
-            line += " | NumPy epochs " + numpySeconds.map { fixed($0, 3) }.joined(separator: ", ") + " s"
+        for (index, anchor) in baselines.enumerated() {
+            let anchorSeconds = try benchAnchorEpochSeconds(anchor.script, name: anchor.name, epochs: epochs, threads: threads)
+            theirs[index] += anchorSeconds
+            line += " | \(anchor.name) " + anchorSeconds.map { fixed($0, 3) }.joined(separator: ", ") + " s"
         }
         print(line)
     }
@@ -63,12 +73,13 @@ let benchMLP = Benchmark(
     let ourMedian = benchMedian(ours)
     var records = [BenchRecord(name: "mlp_epoch", params: params, value: ourMedian, unit: "s")]
     print("median epoch: Swift \(fixed(ourMedian, 3)) s")
-    if baseline != nil {
-        let numpyMedian = benchMedian(numpy)
-        print("median epoch: NumPy \(fixed(numpyMedian, 3)) s;  NumPy / Swift = \(fixed(numpyMedian / ourMedian, 2))"
-              + " (above 1: Swift is faster)")
-        records.append(BenchRecord(name: "mlp_epoch_numpy", params: params, value: numpyMedian, unit: "s"))
-        records.append(BenchRecord(name: "mlp_numpy_over_swift", params: params, value: numpyMedian / ourMedian, unit: "ratio"))
+    for (index, anchor) in baselines.enumerated() {
+        let median = benchMedian(theirs[index])
+        let key = anchor.name == "NumPy" ? "numpy" : "torch"
+        print("median epoch: \(anchor.name) \(fixed(median, 3)) s;  Swift / \(anchor.name) = \(fixed(ourMedian / median, 2))"
+              + " (below 1: Swift is faster)")
+        records.append(BenchRecord(name: "mlp_epoch_\(key)", params: params, value: median, unit: "s"))
+        records.append(BenchRecord(name: "mlp_swift_over_\(key)", params: params, value: ourMedian / median, unit: "ratio"))
     }
     return records
 }
@@ -92,9 +103,9 @@ private func benchMLPEpochSeconds(_ program: String, _ arguments: [String], metr
     return history.compactMap { $0["seconds"]?.doubleValue }
 }
 
-/// Runs the NumPy anchor (OpenBLAS's machine-specific variables unset, as RESULTS.md says) and
-/// returns its per-epoch times from the lines "epoch  1  loss ...  time 0.181s".
-private func benchNumpyEpochSeconds(_ script: String, epochs: Int, threads: Int) throws -> [Double] {
+/// Runs an MLP anchor script (OpenBLAS's machine-specific variables unset, as RESULTS.md says)
+/// and returns its per-epoch times from the lines "epoch  1  loss ...  time 0.181s".
+private func benchAnchorEpochSeconds(_ script: String, name: String, epochs: Int, threads: Int) throws -> [Double] {
     let command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 '\(script)' --dataset fashion "
         + "--epochs \(epochs) --threads \(threads) 2>&1"
     guard let pipe = popen(command, "r") else { throw BenchError("cannot run python3", exitCode: 1) }
@@ -102,12 +113,12 @@ private func benchNumpyEpochSeconds(_ script: String, epochs: Int, threads: Int)
     var buffer = [CChar](repeating: 0, count: 4096)
     while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
     let status = pclose(pipe)
-    guard status == 0 else { throw BenchError("the NumPy anchor failed (status \(status)): \(output.suffix(300))", exitCode: 1) }
+    guard status == 0 else { throw BenchError("the \(name) anchor failed (status \(status)): \(output.suffix(300))", exitCode: 1) }
     let seconds = output.split(separator: "\n").filter { $0.hasPrefix("epoch") }.compactMap { line -> Double? in
         guard let time = line.split(separator: " ").last, time.hasSuffix("s") else { return nil }
         return Double(time.dropLast())
     }
-    guard !seconds.isEmpty else { throw BenchError("no epoch times in the NumPy anchor's output", exitCode: 1) }
+    guard !seconds.isEmpty else { throw BenchError("no epoch times in the \(name) anchor's output", exitCode: 1) }
     return seconds
 }
 
