@@ -198,10 +198,11 @@ final class WorkerPool: @unchecked Sendable {
 }
 
 
-/// Elementwise work over n values, cut into one contiguous range per thread when n is large
+/// Independent work over n items (values of a buffer, rows of a batch), cut into one
+/// contiguous range per thread when there are at least `minimumPerThread` items per thread,
 /// enough to pay for waking a second core (an optimizer step over a 100k-weight matrix: yes;
 /// over a bias: no, it runs as one range on the calling thread). `body(range)` must touch
-/// only the values in its own range.
+/// only the items in its own range.
 public func parallelRanges(_ n: Int, minimumPerThread: Int = 32_768, _ body: (Range<Int>) -> Void) {
     let chunks = max(1, min(Threads.count, n / minimumPerThread))
     parallelFor(chunks) { chunk in body((chunk * n / chunks)..<((chunk + 1) * n / chunks)) }

@@ -79,22 +79,24 @@ public final class LSTM: RecurrentCore {
                 let hNext = h + (t + 1) * B * H, cNext = c + (t + 1) * B * H, tanhCt = tanhC + t * B * H
                 // pass 2: z_t += h_{t−1}·Whh, all four gates in one (B, H)x(H, 4H) gemm
                 gemm(m: B, a: hPrevious, lda: H, packedB: whh, beta: 1, c: zt, ldc: G)
-                for r in 0..<B {
-                    let gate = zt + r * G
-                    // pass 3: nonlinearities in place: σ on i and f (contiguous), tanh on g, σ on o
-                    map16(gate, gate, count: 2 * H, sigmoid16)
-                    map16(gate + 2 * H, gate + 2 * H, count: H, tanh16)
-                    map16(gate + 3 * H, gate + 3 * H, count: H, sigmoid16)
-                    // pass 4: c_t = f ⊙ c_{t−1} + i ⊙ g
-                    let i = gate, f = gate + H, g = gate + 2 * H
-                    let cp = cPrevious + r * H, cn = cNext + r * H
-                    for j in 0..<H { cn[j] = f[j] * cp[j] + i[j] * g[j] }
-                }
-                // pass 5: h_t = o ⊙ tanh(c_t)
-                map16(tanhCt, cNext, count: B * H, tanh16)
-                for r in 0..<B {
-                    let o = zt + r * G + 3 * H, tc = tanhCt + r * H, hn = hNext + r * H
-                    for j in 0..<H { hn[j] = o[j] * tc[j] }
+                // passes 3-5, row by row (the B sequences are independent, so the rows are
+                // split across threads when B is large enough)
+                parallelRanges(B, minimumPerThread: 8) { rows in
+                    for r in rows {
+                        let gate = zt + r * G
+                        // pass 3: nonlinearities in place: σ on i and f (contiguous), tanh on g, σ on o
+                        map16(gate, gate, count: 2 * H, sigmoid16)
+                        map16(gate + 2 * H, gate + 2 * H, count: H, tanh16)
+                        map16(gate + 3 * H, gate + 3 * H, count: H, sigmoid16)
+                        // pass 4: c_t = f ⊙ c_{t−1} + i ⊙ g
+                        let i = gate, f = gate + H, g = gate + 2 * H, o = gate + 3 * H
+                        let cp = cPrevious + r * H, cn = cNext + r * H
+                        for j in 0..<H { cn[j] = f[j] * cp[j] + i[j] * g[j] }
+                        // pass 5: h_t = o ⊙ tanh(c_t)
+                        let tc = tanhCt + r * H, hn = hNext + r * H
+                        map16(tc, cn, count: H, tanh16)
+                        for j in 0..<H { hn[j] = o[j] * tc[j] }
+                    }
                 }
             }
         }}}}}}
@@ -132,27 +134,30 @@ public final class LSTM: RecurrentCore {
             let dh = sb.baseAddress!, dc = sb.baseAddress! + B * H   // state layout [h | c]
             for t in stride(from: T - 1, through: 0, by: -1) {
                 let dHt = dHidden + t * B * H
-                for n in 0..<(B * H) { dh[n] += dHt[n] }   // h_t fed both the head and step t+1
-                if recordNorms { w.gradientNorms[t] = rowNormMean(dh, rows: B, cols: H) }
-                for r in 0..<B {
-                    let gate = z + (t * B + r) * G, dGate = dz + (t * B + r) * G
-                    let i = gate, f = gate + H, g = gate + 2 * H, o = gate + 3 * H
-                    let tc = tanhC + (t * B + r) * H, cPrevious = c + (t * B + r) * H
-                    let dhr = dh + r * H, dcr = dc + r * H
-                    for j in 0..<H {
-                        // in the forward: h_t = o ⊙ tanh(c_t)
-                        let dO = dhr[j] * tc[j]
-                        let dC = dcr[j] + dhr[j] * o[j] * (1 - tc[j] * tc[j])
-                        // in the forward: c_t = f ⊙ c_{t−1} + i ⊙ g
-                        let dI = dC * g[j], dG = dC * i[j], dF = dC * cPrevious[j]
-                        dcr[j] = dC * f[j]
-                        // through the nonlinearities to the pre-activations z_t
-                        dGate[j] = dI * i[j] * (1 - i[j])
-                        dGate[H + j] = dF * f[j] * (1 - f[j])
-                        dGate[2 * H + j] = dG * (1 - g[j] * g[j])
-                        dGate[3 * H + j] = dO * o[j] * (1 - o[j])
+                // row by row (independent sequences; split across threads when B is large enough)
+                parallelRanges(B, minimumPerThread: 8) { rows in
+                    for r in rows {
+                        let gate = z + (t * B + r) * G, dGate = dz + (t * B + r) * G
+                        let i = gate, f = gate + H, g = gate + 2 * H, o = gate + 3 * H
+                        let tc = tanhC + (t * B + r) * H, cPrevious = c + (t * B + r) * H
+                        let dhr = dh + r * H, dcr = dc + r * H, dHr = dHt + r * H
+                        for j in 0..<H { dhr[j] += dHr[j] }   // h_t fed both the head and step t+1
+                        for j in 0..<H {
+                            // in the forward: h_t = o ⊙ tanh(c_t)
+                            let dO = dhr[j] * tc[j]
+                            let dC = dcr[j] + dhr[j] * o[j] * (1 - tc[j] * tc[j])
+                            // in the forward: c_t = f ⊙ c_{t−1} + i ⊙ g
+                            let dI = dC * g[j], dG = dC * i[j], dF = dC * cPrevious[j]
+                            dcr[j] = dC * f[j]
+                            // through the nonlinearities to the pre-activations z_t
+                            dGate[j] = dI * i[j] * (1 - i[j])
+                            dGate[H + j] = dF * f[j] * (1 - f[j])
+                            dGate[2 * H + j] = dG * (1 - g[j] * g[j])
+                            dGate[3 * H + j] = dO * o[j] * (1 - o[j])
+                        }
                     }
                 }
+                if recordNorms { w.gradientNorms[t] = rowNormMean(dh, rows: B, cols: H) }
                 // in the forward: z_t += h_{t−1}·Whh, so dh_{t−1} = dz_t·Whhᵀ   (B, 4H)x(4H, H)
                 gemm(m: B, a: dz + t * B * G, lda: G, packedB: whhTransposed, beta: 0, c: dh, ldc: H)
             }
