@@ -137,7 +137,7 @@ let benchGemm = Benchmark(
         }
     }
     print("naive: three loops (gemmNaive), skipped above \(naiveLimit)³ (seconds per call);"
-          + " SIMD-only: gemmSIMDOnly, 1 thread; blocked: gemm (packing, 6x32 micro-kernel, threads).")
+          + " SIMD-only: gemmSIMDOnly, 1 thread; blocked: gemm (packing, 8x32 micro-kernel, threads).")
     printWhatEachStepBuys(records)
     return records
 }
