@@ -44,7 +44,7 @@ import Darwin
 ///          for pc in 0..<K, by KC                (one slice of the sum over k)
 ///            pack B[pc.., jc..] -> packedB
 ///            for ic in rows of C, by MC          (A block: MC x KC, in L2)
-///              pack A[ic.., pc..] -> packedA
+///              pack A[ic.., pc..] -> packedA  (A stored transposed only; see 3.)
 ///              for jr in the block by NR = 32    (B micro-panel: KC x 32, stays in L1)
 ///                for ir in the block by MR = 8   (A micro-panel: 8 x KC, streams from L2)
 ///                  micro-kernel: C[ir.., jr..] (8 x 32) += A-panel · B-panel
@@ -58,6 +58,9 @@ import Darwin
 ///    serves all four transpose combinations. (The A panel comes in two layouts, 8 rows of kc
 ///    or kc groups of 8, whichever makes the copy from A contiguous; the micro-kernel takes
 ///    the panel's strides. Packing A one float at a time cost up to 20% at the MLP's shapes.)
+///    A stored (M, K) is not copied at all: its rows already run along k, and 8 rows read
+///    through lda stream well enough (copying them cost the MLP's forward pass about 8%).
+///    Only a ragged last panel (fewer than 8 rows) is copied, to pad it with zeros.
 ///    Edges are zero-padded to whole 8 x 32 tiles, so any M, N, K work; a partial tile is
 ///    computed in full and only its valid part is written to C.
 ///
@@ -237,23 +240,36 @@ private func gemmBlocked(_ p: BlockedProblem, rows: Range<Int>, columns: Range<I
             }
             for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: gemmMC) {
                 let mc = min(gemmMC, rows.upperBound - ic)
-                packA(p, rows: ic..<(ic + mc), depth: pc..<(pc + kc), into: scratch.packedA)
+                // The A block. Stored (K, M) (transposeA), it is packed into 8-row panels. Stored
+                // (M, K), each row already runs along k, which is all the micro-kernel needs, so
+                // its whole 8-row panels are read where they are (through lda) and only a ragged
+                // last panel of fewer than 8 rows is copied out and zero-padded.
+                let inPlaceRows = p.transposeA ? 0 : (mc / gemmMR) * gemmMR
+                if p.transposeA {
+                    packA(p, rows: ic..<(ic + mc), depth: pc..<(pc + kc), into: scratch.packedA)
+                } else if inPlaceRows < mc {
+                    packA(p, rows: (ic + inPlaceRows)..<(ic + mc), depth: pc..<(pc + kc), into: scratch.packedA)
+                }
                 for jr in stride(from: 0, to: nc, by: gemmNR) {
                     let panelB = blockB + (jr / gemmNR) * panelStride
                     for ir in stride(from: 0, to: mc, by: gemmMR) {
-                        let panelA = scratch.packedA + ir * kc
                         let c = p.C + (ic + ir) * p.ldc + jc + jr
                         let rows = min(gemmMR, mc - ir), columns = min(gemmNR, nc - jr)
-                        // Two layouts of the A panel (see packA); each call site gets its
-                        // own copy of the inlined micro-kernel, with its strides known.
+                        // Three places the A panel can be (see above and packA); each call
+                        // site gets its own copy of the inlined micro-kernel, strides known.
                         if p.transposeA {
-                            microKernel8x32(depth: kc, panelA: panelA, rowStride: 1, kStride: gemmMR,
-                                            panelB: panelB, c: c, ldc: p.ldc, rows: rows,
+                            microKernel8x32(depth: kc, panelA: scratch.packedA + ir * kc, rowStride: 1,
+                                            kStride: gemmMR, panelB: panelB, c: c, ldc: p.ldc, rows: rows,
+                                            columns: columns, alpha: p.alpha, beta: beta,
+                                            edgeTile: scratch.edgeTile)
+                        } else if ir < inPlaceRows {
+                            microKernel8x32(depth: kc, panelA: p.A + (ic + ir) * p.lda + pc, rowStride: p.lda,
+                                            kStride: 1, panelB: panelB, c: c, ldc: p.ldc, rows: rows,
                                             columns: columns, alpha: p.alpha, beta: beta,
                                             edgeTile: scratch.edgeTile)
                         } else {
-                            microKernel8x32(depth: kc, panelA: panelA, rowStride: kc, kStride: 1,
-                                            panelB: panelB, c: c, ldc: p.ldc, rows: rows,
+                            microKernel8x32(depth: kc, panelA: scratch.packedA, rowStride: kc,
+                                            kStride: 1, panelB: panelB, c: c, ldc: p.ldc, rows: rows,
                                             columns: columns, alpha: p.alpha, beta: beta,
                                             edgeTile: scratch.edgeTile)
                         }
