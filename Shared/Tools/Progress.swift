@@ -78,8 +78,10 @@ public final class Progress {
     private var lastPlainLineTime: Double
     private var nextPlainLineStep: Int
     private var itemsSoFar = 0
-    private var lastLine = ""
-    private var lastPrintedLine = ""
+    /// The latest update. Its line is formatted only when it is drawn: loops call `update`
+    /// once per batch, and most of those calls draw nothing.
+    private var latest: (step: Int, loss: Double?, extra: String, time: Double)?
+    private var latestWasPrinted = false
 
     /// total: steps (or examples) in this loop; label: a word naming the loop ("train", "epoch 3").
     public init(total: Int, label: String) {
@@ -98,11 +100,12 @@ public final class Progress {
     public func update(step: Int, loss: Double? = nil, items: Int = 0, extra: String = "") {
         itemsSoFar += items
         let now = monotonicSeconds()
-        let line = describe(step: step, loss: loss, extra: extra, now: now)
-        lastLine = line
+        latest = (step, loss, extra, now)
+        latestWasPrinted = false
         if isTerminal {
             guard now - lastDrawTime >= 0.1 || step >= total else { return }
             lastDrawTime = now
+            let line = describe(step: step, loss: loss, extra: extra, now: now)
             fputs("\r\u{1B}[K" + line, stdout)   // back to column 0, clear, redraw
             fflush(stdout)
             progressLineIsOpen = true
@@ -114,27 +117,28 @@ public final class Progress {
             guard (step >= nextPlainLineStep && sinceLast >= 2) || sinceLast >= 10 else { return }
             while nextPlainLineStep <= step { nextPlainLineStep += max(1, total / 10) }
             lastPlainLineTime = now
-            lastPrintedLine = line
-            say(line)
+            latestWasPrinted = true
+            say(describe(step: step, loss: loss, extra: extra, now: now))
         }
     }
 
     /// Ends the display: the last progress line stays on screen (or in the log), with `message`
     /// appended ("... | test accuracy 97.1%").
     public func finish(_ message: String = "") {
-        var line = lastLine.isEmpty ? "\(label) done in \(formatDuration(monotonicSeconds() - startTime))" : lastLine
+        var line = latest.map { describe(step: $0.step, loss: $0.loss, extra: $0.extra, now: $0.time) }
+            ?? "\(label) done in \(formatDuration(monotonicSeconds() - startTime))"
         if !message.isEmpty { line += " | " + message }
         if isTerminal {
             fputs("\r\u{1B}[K" + line + "\n", stdout)   // the final state, kept on its own line
             fflush(stdout)
             progressLineIsOpen = false
-        } else if lastLine != lastPrintedLine {
+        } else if latest != nil && !latestWasPrinted {
             say(line)
         } else if !message.isEmpty {
             say("\(label) | \(message)")                 // the last state is already in the log
         }
-        lastLine = ""
-        lastPrintedLine = ""
+        latest = nil
+        latestWasPrinted = false
     }
 
     /// The text of one progress line at time `now`.
