@@ -44,6 +44,15 @@ guard let benchmark = benchmarks[name] else {
     exit(2)
 }
 
+if arguments.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+    // `Bench mlp --help`: this benchmark's summary and flags only.
+    var text = "usage: swift run -c release Bench \(name) [flags] [--json PATH]\n\n\(benchmark.summary)\n"
+    for flag in benchmark.flags { text += "  " + flag + "\n" }
+    text += "  --json PATH   also write the figures as JSON records to PATH\n"
+    fputs(text, stdout)
+    exit(0)
+}
+
 do {
     var flags = BenchArguments(Array(arguments.dropFirst()))
     let jsonPath = try flags.value("--json")
