@@ -45,5 +45,8 @@ import Shared
     @Test func sideBySideSamplesKeepBothColumns() {
         let lines = sideBySide("ab\ncd", "xyz", titles: ("RNN", "LSTM"), width: 4)
         #expect(lines == ["RNN  | LSTM", "-----+-----", "ab   | xyz", "cd   | "])
+        // A line longer than the column wraps onto indented rows; no character is lost.
+        let wrapped = sideBySide("abcdefgh", "x", titles: ("RNN", "LSTM"), width: 4)
+        #expect(wrapped == ["RNN  | LSTM", "-----+-----", "abcd | x", "  ef | ", "  gh | "])
     }
 }

@@ -54,17 +54,27 @@ func trainCell(_ cell: String, data: CharacterData, config: Week06Config, traini
     return CellRun(cell: cell, parameters: model.parameters.scalarCount, run: run, sample: sample, flow: flow)
 }
 
-/// Two texts in two columns of `width` characters, line by line (long lines are cut).
+/// Two texts in two columns of `width` characters, line by line (long lines wrap).
 func sideBySide(_ left: String, _ right: String, titles: (String, String), width: Int = 44) -> [String] {
-    func pad(_ text: Substring) -> String {
-        let cut = text.prefix(width)
-        return cut + String(repeating: " ", count: max(0, width - cut.count))
+    // Each text line becomes one or more rows of at most `width` characters; a row that
+    // continues the line above starts with two spaces, so no character is cut off.
+    func rows(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+            var pieces = [String(line.prefix(width))]
+            var rest = line.dropFirst(width)
+            while !rest.isEmpty {
+                pieces.append("  " + rest.prefix(width - 2))
+                rest = rest.dropFirst(width - 2)
+            }
+            return pieces
+        }
     }
-    let a = left.split(separator: "\n", omittingEmptySubsequences: false)
-    let b = right.split(separator: "\n", omittingEmptySubsequences: false)
-    var lines = [pad(Substring(titles.0)) + " | " + titles.1, String(repeating: "-", count: width) + "-+-" + String(repeating: "-", count: width)]
+    func pad(_ text: String) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+    let a = rows(left), b = rows(right)
+    var lines = [pad(String(titles.0.prefix(width))) + " | " + titles.1,
+                 String(repeating: "-", count: width) + "-+-" + String(repeating: "-", count: width)]
     for i in 0..<max(a.count, b.count) {
-        lines.append(pad(i < a.count ? a[i] : "") + " | " + String((i < b.count ? b[i] : "").prefix(width)))
+        lines.append(pad(i < a.count ? a[i] : "") + " | " + (i < b.count ? b[i] : ""))
     }
     return lines
 }
