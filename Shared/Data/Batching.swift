@@ -76,19 +76,43 @@ public func gatherRows(_ data: [Float], rows indices: [Int], width: Int) -> [Flo
 /// indices[r] of source, a (sourceRows, width) matrix.
 ///   source: (sourceRows, width)   indices: (B), each in 0..<sourceRows   destination: (B, width)
 /// An MNIST batch is 128 rows of 3 KB picked at random from 188 MB, so this copy waits on
-/// memory, not on arithmetic (it was a tenth of a week 3 epoch on one core). Two cores keep
-/// twice as many reads in flight, so a large gather is split by destination rows across
-/// threads; every row is still written by exactly one thread.
+/// memory, not on arithmetic (it was a tenth of a week 3 epoch on one core). Two things keep
+/// more reads in flight:
+/// - rows are copied four at a time, 16 floats of each in turn, so four rows' cache misses
+///   overlap instead of one row's after another's (alone, 40% faster than row by row);
+/// - a large gather is split by destination rows across threads (each row written once).
 public func gatherRows(from source: UnsafePointer<Float>, sourceRows: Int, width: Int,
                        indices: ArraySlice<Int>, into destination: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD16<Float>
     let B = indices.count
     for index in indices {
         precondition(index >= 0 && index < sourceRows, "gatherRows: row \(index) outside 0..<\(sourceRows)")
     }
     let first = indices.startIndex
     func copy(_ rows: Range<Int>) {
-        for row in rows {
+        var row = rows.lowerBound
+        while row + 4 <= rows.upperBound {
+            let s0 = source + indices[first + row] * width, s1 = source + indices[first + row + 1] * width
+            let s2 = source + indices[first + row + 2] * width, s3 = source + indices[first + row + 3] * width
+            let d0 = destination + row * width, d1 = d0 + width, d2 = d1 + width, d3 = d2 + width
+            var j = 0
+            while j + 16 <= width {
+                let v0 = UnsafeRawPointer(s0 + j).loadUnaligned(as: V.self)
+                let v1 = UnsafeRawPointer(s1 + j).loadUnaligned(as: V.self)
+                let v2 = UnsafeRawPointer(s2 + j).loadUnaligned(as: V.self)
+                let v3 = UnsafeRawPointer(s3 + j).loadUnaligned(as: V.self)
+                UnsafeMutableRawPointer(d0 + j).storeBytes(of: v0, as: V.self)
+                UnsafeMutableRawPointer(d1 + j).storeBytes(of: v1, as: V.self)
+                UnsafeMutableRawPointer(d2 + j).storeBytes(of: v2, as: V.self)
+                UnsafeMutableRawPointer(d3 + j).storeBytes(of: v3, as: V.self)
+                j += 16
+            }
+            while j < width { d0[j] = s0[j]; d1[j] = s1[j]; d2[j] = s2[j]; d3[j] = s3[j]; j += 1 }
+            row += 4
+        }
+        while row < rows.upperBound {   // the last B % 4 rows, one by one
             (destination + row * width).update(from: source + indices[first + row] * width, count: width)
+            row += 1
         }
     }
     // Below ~256 KB the second thread costs more than it saves.

@@ -259,4 +259,23 @@ import Testing
         #expect((train + validation).sorted() == Array(0..<103))
         #expect(gatherRows([0, 1, 10, 11, 20, 21], rows: [2, 0], width: 2) == [20, 21, 0, 1])
     }
+
+    @Test("the pointer gatherRows (four rows at a time, threads) equals a naive copy",
+          arguments: [(1, 1), (3, 17), (7, 33), (130, 785) /* split across threads, B % 4 = 2 */])
+    func pointerGatherMatchesNaive(size: (Int, Int)) {
+        let (B, width) = size
+        var rng = SplitMix64(seed: 21)
+        let sourceRows = 2 * B + 3
+        let source = rng.gaussians(sourceRows * width)
+        let indices = (0..<B).map { _ in rng.int(below: sourceRows) }
+        var want = [Float](), got = [Float](repeating: .nan, count: B * width)
+        for index in indices { want += source[(index * width)..<((index + 1) * width)] }
+        source.withUnsafeBufferPointer { src in
+            got.withUnsafeMutableBufferPointer { dst in
+                gatherRows(from: src.baseAddress!, sourceRows: sourceRows, width: width,
+                           indices: indices[...], into: dst.baseAddress!)
+            }
+        }
+        #expect(got == want)
+    }
 }
