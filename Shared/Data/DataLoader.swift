@@ -71,10 +71,8 @@ public struct DataLoader {
         var gathered = [Float](repeating: 0, count: indices.count * D)
         gathered.withUnsafeMutableBufferPointer { destination in
             inputs.withUnsafeBufferPointer { source in
-                for (row, example) in indices.enumerated() {
-                    precondition(example >= 0 && example < count, "DataLoader: index \(example) outside 0..<\(count)")
-                    (destination.baseAddress! + row * D).update(from: source.baseAddress! + example * D, count: D)
-                }
+                gatherRows(from: source.baseAddress!, sourceRows: count, width: D, indices: indices[...],
+                           into: destination.baseAddress!)
             }
         }
         return Batch(inputs: gathered, labels: indices.map { labels[$0] }, indices: indices)
