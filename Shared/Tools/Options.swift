@@ -101,8 +101,11 @@ public final class Options {
     }
 
     /// `--name N`, a whole number that must lie in `range` (e.g. `--threads` in 1...256).
-    public func int(_ name: String, default value: Int, range: ClosedRange<Int>, help: String) -> Int {
-        read(name, typeName: "int", default: value, defaultText: String(value),
+    /// `shownDefault` replaces the default in --help when the program picks it later (say,
+    /// per dataset) and `value` is only a placeholder.
+    public func int(_ name: String, default value: Int, range: ClosedRange<Int>, shownDefault: String? = nil,
+                    help: String) -> Int {
+        read(name, typeName: "int", default: value, defaultText: shownDefault ?? String(value),
              help: help + " [\(range.lowerBound)-\(range.upperBound)]", record: { .number(Double($0)) }) { text in
             guard let n = Int(text) else { return .failure("'\(text)' is not an integer") }
             guard range.contains(n) else {

@@ -78,7 +78,7 @@ struct Week03Config {
         let lr = options.float("lr", default: Self.defaultLearningRate("mnist"), help: "learning rate (the peak, with --schedule cosine)")
         let momentumValue = options.float("momentum", default: Self.defaultMomentum, help: "SGD momentum, 0 for plain SGD")
         let batch = options.int("batch", default: 128, range: 1...65_536,
-                                help: "mini-batch size (default 128 on MNIST/Fashion-MNIST, 32 on the digits)")
+                                shownDefault: "128 on MNIST/Fashion-MNIST, 32 on the digits", help: "mini-batch size")
         batchSize = options.wasGiven("batch") ? batch : nil
         let epochCount = options.int("epochs", default: Self.defaultEpochs("mnist"), range: 1...100_000,
                                      help: "passes over the training set (--quick: 5 on the digits)")
