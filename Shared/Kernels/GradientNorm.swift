@@ -6,8 +6,22 @@
 /// Σ_i buffer_i², summed in Double.   buffer: (n values).
 public func sumOfSquares(_ buffer: [Float]) -> Double {
     buffer.withUnsafeBufferPointer { b in
-        var sum = 0.0
-        for value in b { sum += Double(value) * Double(value) }
+        guard let p = b.baseAddress else { return 0 }
+        // A plain `sum += x·x` is one long chain of dependent Double adds that the compiler
+        // may not reorder (that would change the rounding), so it runs one add per 4 cycles:
+        // 0.2 ms for the LSTM's 350k gradients, every step. Sixteen running sums in two
+        // vectors, combined at the end, do the same sum (in another order) 16 at a time.
+        var sums0 = SIMD8<Double>(), sums1 = SIMD8<Double>()
+        var i = 0
+        while i + 16 <= b.count {
+            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+            let low = SIMD8<Double>(v.lowHalf), high = SIMD8<Double>(v.highHalf)
+            sums0 += low * low
+            sums1 += high * high
+            i += 16
+        }
+        var sum = (sums0 + sums1).sum()
+        while i < b.count { sum += Double(p[i]) * Double(p[i]); i += 1 }
         return sum
     }
 }

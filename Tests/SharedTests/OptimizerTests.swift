@@ -88,6 +88,16 @@ import Testing
         #expect(clipScale(norm: 0, maxNorm: 1) == 1)
     }
 
+    @Test("sumOfSquares (16 running sums) matches a plain Double loop", arguments: [0, 1, 15, 16, 17, 33, 1000, 100_003])
+    func sumOfSquaresMatchesNaive(count: Int) {
+        var rng = SplitMix64(seed: UInt64(count) + 1)
+        let values = rng.gaussians(count, std: 3)
+        var want = 0.0
+        for value in values { want += Double(value) * Double(value) }
+        let got = sumOfSquares(values)
+        #expect(abs(got - want) <= 1e-12 * max(want, 1), "count \(count): \(got) vs \(want)")
+    }
+
     @Test func sameInputsGiveBitIdenticalUpdates() {
         var rng = SplitMix64(seed: 92)
         let start = rng.gaussians(100), g = rng.gaussians(100)
