@@ -44,7 +44,7 @@ import Darwin
 ///          for pc in 0..<K, by KC                (one slice of the sum over k)
 ///            pack B[pc.., jc..] -> packedB
 ///            for ic in rows of C, by MC          (A block: MC x KC, in L2)
-///              pack A[ic.., pc..] -> packedA  (A stored transposed only; see 3.)
+///              pack A[ic.., pc..] -> packedA  (A stored transposed; see 3.)
 ///              for jr in the block by NR = 32    (B micro-panel: KC x 32, stays in L1)
 ///                for ir in the block by MR = 8   (A micro-panel: 8 x KC, streams from L2)
 ///                  micro-kernel: C[ir.., jr..] (8 x 32) += A-panel · B-panel
@@ -59,7 +59,7 @@ import Darwin
 ///    or kc groups of 8, whichever makes the copy from A contiguous; the micro-kernel takes
 ///    the panel's strides. Packing A one float at a time cost up to 20% at the MLP's shapes.)
 ///    A stored (M, K) is not copied at all: its rows already run along k, and 8 rows read
-///    through lda stream well enough (copying them cost the MLP's forward pass about 8%).
+///    through lda stream well enough (copying them cost the MLP's forward pass 5-8%).
 ///    Only a ragged last panel (fewer than 8 rows) is copied, to pad it with zeros.
 ///    Edges are zero-padded to whole 8 x 32 tiles, so any M, N, K work; a partial tile is
 ///    computed in full and only its valid part is written to C.
