@@ -1,6 +1,6 @@
-// Week 1's run, as one function the program and the tests share: data, perceptron on blobs,
-// perceptron on XOR, gradient check and training of the two-layer net, plots, metrics.json.
-// main.swift reads the flags and calls `runWeek01`; read this after the two model files.
+// Week 1's steps, one function each, in the order main.swift calls them: data, the
+// perceptron on blobs, the perceptron on XOR, the two-layer net, plots and metrics.json.
+// `runWeek01` chains the same steps for the tests. Read this after the two model files.
 import Shared
 #if canImport(Glibc)
 import Glibc
@@ -53,9 +53,8 @@ struct Week01Result {
     var seconds: Double
 }
 
-/// Runs the whole week: prints progress and a summary, writes plots and metrics.json to
-/// `config.out`. Throws on bad configuration or when a file cannot be written.
-func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) throws -> Week01Result {
+/// Rejects a configuration the run cannot use, with one line saying which flag and why.
+func validateWeek01(_ config: Week01Config) throws {
     guard config.points >= 4 else { throw WorkbookError("--points must be at least 4, got \(config.points)") }
     guard config.maxEpochs >= 1, config.steps >= 1, config.hidden >= 1 else {
         throw WorkbookError("--max-epochs, --steps and --hidden must be at least 1")
@@ -63,55 +62,80 @@ func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) t
     guard config.spread > 0, config.learningRate > 0, config.netLearningRate > 0 else {
         throw WorkbookError("--spread and the learning rates must be positive")
     }
-    let clock = Stopwatch()
-    var rng = SplitMix64(seed: config.seed)
+}
 
-    // MARK: 1. Data: two Gaussian blobs (separable when the spread is small), and XOR
+/// The week's two data sets: Gaussian blobs (separable when the spread is small) and XOR.
+///   blobs: points (N, 2), labels (N) in {0, 1}    xor: the 4 corners of the unit square
+struct Week01Data {
+    var blobPoints: [Float], blobLabels: [Int]
+    var xorPoints: [Float], xorLabels: [Int]
+}
+
+func makeWeek01Data(_ config: Week01Config, rng: inout SplitMix64) -> Week01Data {
     let blobs = ToyData.blobs(count: config.points, centers: 2, spread: config.spread, rng: &rng)
     let (xorPoints, xorLabels) = ToyData.xor()        // (0,0)→0 (0,1)→1 (1,0)→1 (1,1)→0
     say("data: \(config.points) points in 2 blobs (spread \(config.spread)); XOR: 4 points")
+    return Week01Data(blobPoints: blobs.points, blobLabels: blobs.labels, xorPoints: xorPoints, xorLabels: xorLabels)
+}
 
-    // MARK: 2. The perceptron on separable data: stops at the first epoch without a mistake
-    let blobRun = trainPerceptron(points: blobs.points, labels: blobs.labels, features: 2,
-                                  maxEpochs: config.maxEpochs, learningRate: config.learningRate, rng: &rng)
-    for (i, mistakes) in blobRun.mistakesPerEpoch.enumerated() {
-        say("perceptron epoch \(i + 1) | mistakes \(mistakes) | train accuracy \(percent(blobRun.accuracyPerEpoch[i]))")
+/// The perceptron rule on the blobs, printing mistakes per epoch; stops at the first epoch
+/// without a mistake.
+func perceptronOnBlobs(_ data: Week01Data, _ config: Week01Config, rng: inout SplitMix64) -> PerceptronRun {
+    let run = trainPerceptron(points: data.blobPoints, labels: data.blobLabels, features: 2,
+                              maxEpochs: config.maxEpochs, learningRate: config.learningRate, rng: &rng)
+    for (i, mistakes) in run.mistakesPerEpoch.enumerated() {
+        say("perceptron epoch \(i + 1) | mistakes \(mistakes) | train accuracy \(percent(run.accuracyPerEpoch[i]))")
     }
-    if let epoch = blobRun.convergedEpoch {
+    if let epoch = run.convergedEpoch {
         say("perceptron converged at epoch \(epoch): every point on the right side of the line")
     } else {
         say("perceptron did not converge in \(config.maxEpochs) epochs: the blobs overlap (try a smaller --spread)")
     }
+    return run
+}
 
-    // MARK: 3. The same perceptron on XOR: no line separates it, so it never stops making mistakes
-    let xorRun = trainPerceptron(points: xorPoints, labels: xorLabels, features: 2,
-                                 maxEpochs: config.maxEpochs, learningRate: config.learningRate, rng: &rng)
-    let xorBest = xorRun.bestAccuracy
-    say("perceptron on XOR: best accuracy \(percent(xorBest)) over \(xorRun.mistakesPerEpoch.count) epochs, "
-        + "at least \(xorRun.mistakesPerEpoch.min() ?? 0) mistake(s) in every epoch")
+/// The same rule on XOR, and why it can never get past 3 of the 4 points.
+func perceptronOnXOR(_ data: Week01Data, _ config: Week01Config, rng: inout SplitMix64) -> PerceptronRun {
+    let run = trainPerceptron(points: data.xorPoints, labels: data.xorLabels, features: 2,
+                              maxEpochs: config.maxEpochs, learningRate: config.learningRate, rng: &rng)
+    say("perceptron on XOR: best accuracy \(percent(run.bestAccuracy)) over \(run.mistakesPerEpoch.count) epochs, "
+        + "at least \(run.mistakesPerEpoch.min() ?? 0) mistake(s) in every epoch")
     say("  why: a line w·x + b = 0 with (0,1) and (1,0) on the positive side needs w1 + b > 0 and w0 + b > 0,")
     say("  so w0 + w1 + 2b > 0; with (0,0) and (1,1) on the other side it needs b ≤ 0 and w0 + w1 + b ≤ 0,")
     say("  so w0 + w1 + 2b ≤ 0. Both cannot hold: every line misclassifies at least 1 of the 4 points (≤ 75%).")
+    return run
+}
 
-    // MARK: 4. A two-layer net: check its backward pass, then train it on XOR
-    var net = TwoLayerNet(inputs: 2, hidden: config.hidden, rng: &rng)
-    let gradientChecks = checkTwoLayerNetGradients(net, rng: &rng)
-    for check in gradientChecks { say("gradient check \(check)") }
-    let netRun = trainTwoLayerNet(net, x: xorPoints, y: xorLabels, steps: config.steps,
-                                  learningRate: config.netLearningRate, recordEvery: max(1, config.steps / 100))
-    net = netRun.net
-    let every = max(1, (netRun.steps.count - 1) / 5)
-    for i in netRun.steps.indices where i % every == 0 || i == netRun.steps.count - 1 {
-        say("two-layer net step \(netRun.steps[i]) | loss \(formatFixed(netRun.losses[i], digits: 4)) | accuracy \(percent(netRun.accuracies[i]))")
+/// The two-layer net on XOR: its backward pass checked against finite differences, then
+/// full-batch gradient descent; prints the checks and a few points of the loss curve.
+func twoLayerNetOnXOR(_ data: Week01Data, _ config: Week01Config, rng: inout SplitMix64)
+    -> (net: TwoLayerNet, run: TwoLayerNetRun, checks: [GradientCheckResult], accuracy: Double)
+{
+    let untrained = TwoLayerNet(inputs: 2, hidden: config.hidden, rng: &rng)
+    let checks = checkTwoLayerNetGradients(untrained, rng: &rng)
+    for check in checks { say("gradient check \(check)") }
+    let run = trainTwoLayerNet(untrained, x: data.xorPoints, y: data.xorLabels, steps: config.steps,
+                               learningRate: config.netLearningRate, recordEvery: max(1, config.steps / 100))
+    let every = max(1, (run.steps.count - 1) / 5)
+    for i in run.steps.indices where i % every == 0 || i == run.steps.count - 1 {
+        say("two-layer net step \(run.steps[i]) | loss \(formatFixed(run.losses[i], digits: 4)) | accuracy \(percent(run.accuracies[i]))")
     }
-    let netPredictions = net.predict(xorPoints, rows: 4)
-    let netAccuracy = Double(zip(netPredictions, xorLabels).filter { $0 == $1 }.count) / 4
+    let predictions = run.net.predict(data.xorPoints, rows: 4)
+    let accuracy = Double(zip(predictions, data.xorLabels).filter { $0 == $1 }.count) / 4
+    return (run.net, run, checks, accuracy)
+}
 
-    // MARK: 5. Plots: blobs with the learned line, accuracy per epoch, XOR line vs curved region
+/// Plots (blobs with the learned line, accuracy per epoch, XOR line vs curved region, the
+/// net's loss), metrics.json and the summary. Returns the files written.
+func writeWeek01Outputs(_ data: Week01Data, _ config: Week01Config, blobRun: PerceptronRun, xorRun: PerceptronRun,
+                        net: TwoLayerNet, netRun: TwoLayerNetRun, netAccuracy: Double,
+                        gradientChecks: [GradientCheckResult], seconds: Double,
+                        configJSON: [String: JSONValue]? = nil) throws -> [String] {
     var files: [String] = []
-    let blobPoints = (0..<blobs.labels.count).map {
-        (x: Double(blobs.points[2 * $0]), y: Double(blobs.points[2 * $0 + 1]), label: blobs.labels[$0])
+    let blobPoints = (0..<data.blobLabels.count).map {
+        (x: Double(data.blobPoints[2 * $0]), y: Double(data.blobPoints[2 * $0 + 1]), label: data.blobLabels[$0])
     }
+    let xorPoints = data.xorPoints, xorLabels = data.xorLabels
     let xorScatterPoints = (0..<4).map { (x: Double(xorPoints[2 * $0]), y: Double(xorPoints[2 * $0 + 1]), label: xorLabels[$0]) }
     let perceptron = blobRun.perceptron, xorPerceptron = xorRun.bestPerceptron
     let blobRange = (x: extent(blobPoints.map(\.x)), y: extent(blobPoints.map(\.y)))
@@ -153,8 +177,7 @@ func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) t
     files.append(joinPath(config.out, "xor_net_loss.svg"))
     try writeTextFile(lossSVG, to: files.last!)
 
-    // MARK: 6. metrics.json and the summary
-    let seconds = clock.seconds
+    // metrics.json: one row per perceptron epoch, the final figures, and the summary line
     let metrics = MetricsLog(week: "Week01Perceptron", config: configJSON ?? config.json)
     for i in blobRun.mistakesPerEpoch.indices {
         metrics.record(["epoch": Double(i + 1), "mistakes": Double(blobRun.mistakesPerEpoch[i]),
@@ -164,7 +187,7 @@ func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) t
     let final: [String: JSONValue] = [
         "blobs_converged_epoch": blobRun.convergedEpoch.map { .number(Double($0)) } ?? .null,
         "blobs_train_accuracy": .number(blobRun.accuracyPerEpoch.last ?? 0),
-        "xor_perceptron_best_accuracy": .number(xorBest),
+        "xor_perceptron_best_accuracy": .number(xorRun.bestAccuracy),
         "xor_net_accuracy": .number(netAccuracy),
         "xor_net_loss": .number(netRun.losses.last ?? .nan),
         "xor_net_solved_step": netRun.solvedAtStep.map { .number(Double($0)) } ?? .null,
@@ -175,11 +198,26 @@ func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) t
     say("")
     say("summary: perceptron on blobs \(percent(blobRun.accuracyPerEpoch.last ?? 0))"
         + (blobRun.convergedEpoch.map { " (converged at epoch \($0))" } ?? " (not converged)")
-        + " | perceptron on XOR at most \(percent(xorBest)) | two-layer net on XOR \(percent(netAccuracy))"
+        + " | perceptron on XOR at most \(percent(xorRun.bestAccuracy)) | two-layer net on XOR \(percent(netAccuracy))"
         + " | \(formatFixed(seconds, digits: 2)) s")
     say("wrote \(files.joined(separator: ", "))")
-    return Week01Result(blobPoints: blobs.points, blobLabels: blobs.labels, blobRun: blobRun, xorRun: xorRun,
-                        netRun: netRun, gradientChecks: gradientChecks, files: files, seconds: seconds)
+    return files
+}
+
+/// The whole week in one call, step for step what main.swift does (the tests run this).
+func runWeek01(_ config: Week01Config, configJSON: [String: JSONValue]? = nil) throws -> Week01Result {
+    try validateWeek01(config)
+    let clock = Stopwatch()
+    var rng = SplitMix64(seed: config.seed)
+    let data = makeWeek01Data(config, rng: &rng)
+    let blobRun = perceptronOnBlobs(data, config, rng: &rng)
+    let xorRun = perceptronOnXOR(data, config, rng: &rng)
+    let net = twoLayerNetOnXOR(data, config, rng: &rng)
+    let files = try writeWeek01Outputs(data, config, blobRun: blobRun, xorRun: xorRun, net: net.net, netRun: net.run,
+                                       netAccuracy: net.accuracy, gradientChecks: net.checks,
+                                       seconds: clock.seconds, configJSON: configJSON)
+    return Week01Result(blobPoints: data.blobPoints, blobLabels: data.blobLabels, blobRun: blobRun, xorRun: xorRun,
+                        netRun: net.run, gradientChecks: net.checks, files: files, seconds: clock.seconds)
 }
 
 /// Checks every parameter gradient of `net` against finite differences on 3 random points

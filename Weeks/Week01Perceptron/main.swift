@@ -6,7 +6,7 @@
 // (tanh) bends the boundary and solves XOR: the idea every later week builds on.
 //
 // Read, in order: Perceptron.swift (the rule), TwoLayerNet.swift (forward, backward, training),
-// Week01.swift (`runWeek01`: the run step by step), then this file.
+// then this file (the run, step by step), with Week01.swift (what each step does) beside it.
 // Run:    swift run -c release Week01Perceptron            (--help for every flag)
 // Test:   swift test --filter Week01
 // Expect: the perceptron converges on the blobs within a few epochs; on XOR it stays at 75%
@@ -31,9 +31,28 @@ config.netLearningRate = options.float("net-learning-rate", default: config.netL
                                        help: "two-layer net: gradient-descent step size")
 options.finish()
 
-// MARK: 2-6. Data, perceptron on blobs, perceptron on XOR, the two-layer net, plots and metrics
-// (Week01.swift: runWeek01 walks through them in this order, printing as it goes.)
-let result = check { try runWeek01(config, configJSON: options.config) }
+check { try validateWeek01(config) }
+let clock = Stopwatch()
+var rng = SplitMix64(seed: config.seed)
+
+// MARK: 2. Data: two Gaussian blobs (separable when the spread is small), and the 4 XOR points
+let data = makeWeek01Data(config, rng: &rng)
+
+// MARK: 3. The perceptron on separable data: stops at the first epoch without a mistake
+let blobRun = perceptronOnBlobs(data, config, rng: &rng)
+
+// MARK: 4. The same perceptron on XOR: no line separates it, so it never stops making mistakes
+let xorRun = perceptronOnXOR(data, config, rng: &rng)
+
+// MARK: 5. A two-layer net: check its backward pass, then train it on XOR
+let net = twoLayerNetOnXOR(data, config, rng: &rng)
+
+// MARK: 6. Plots, metrics.json and the summary
+_ = check {
+    try writeWeek01Outputs(data, config, blobRun: blobRun, xorRun: xorRun, net: net.net, netRun: net.run,
+                           netAccuracy: net.accuracy, gradientChecks: net.checks, seconds: clock.seconds,
+                           configJSON: options.config)
+}
 
 // MARK: 7. What to look at next
 say("open \(joinPath(config.out, "xor.svg")) in a browser: the perceptron's straight line beside the net's curved region")
