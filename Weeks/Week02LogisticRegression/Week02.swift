@@ -1,7 +1,7 @@
-// Week 2's run, as one function the program and the tests share: gradient checks, linear
+// Week 2's steps, one function each, in the order main.swift calls them: data, linear
 // regression against the normal equations, four optimizers and a learning-rate sweep,
 // logistic regression on moons and blobs, softmax regression on the digits; plots, metrics.
-// main.swift reads the flags and calls `runWeek02`; read this after the model files.
+// `runWeek02` chains the same steps for the tests. Read this after the model files.
 import Shared
 #if canImport(Glibc)
 import Glibc
@@ -74,9 +74,8 @@ struct Week02Result {
     var seconds: Double
 }
 
-/// Runs the whole week: prints progress and a summary, writes plots and metrics.json to
-/// `config.out`. Throws on a bad configuration, missing data or an unwritable folder.
-func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) throws -> Week02Result {
+/// Rejects a configuration the run cannot use, with one line saying which flags and why.
+func validateWeek02(_ config: Week02Config) throws {
     guard config.rows >= 2 * (config.features + 1), config.features >= 1 else {
         throw WorkbookError("need --rows ≥ 2·(--features + 1) and --features ≥ 1 (got \(config.rows), \(config.features))")
     }
@@ -87,12 +86,21 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
     guard config.learningRate > 0, config.logisticLearningRate > 0, config.noise >= 0 else {
         throw WorkbookError("learning rates must be positive and --noise non-negative")
     }
-    let clock = Stopwatch()
-    var rng = SplitMix64(seed: config.seed)
-    var files: [String] = []
-    let N = config.rows, D = config.features
+}
 
-    // MARK: 1. Data: a regression problem with a known answer, two toy sets, the digits
+/// The week's data: a regression problem with a known answer (x: (N, D), y: (N)), moons and
+/// blobs (points (n, 2), labels in {0, 1}), and the 8×8 digits split 80/20.
+struct Week02Data {
+    var regression: (x: [Float], y: [Float], trueWeight: [Float], trueBias: Float)
+    var moons: (points: [Float], labels: [Int])
+    var blobs: (points: [Float], labels: [Int])
+    var digits: LabeledImages
+    var digitsTrain: LabeledImages
+    var digitsTest: LabeledImages
+}
+
+func loadWeek02Data(_ config: Week02Config, rng: inout SplitMix64) throws -> Week02Data {
+    let N = config.rows, D = config.features
     let regression = makeRegressionData(rows: N, features: D, noise: config.noise, rng: &rng)
     let moons = ToyData.moons(count: config.points, noise: 0.2, rng: &rng)
     let blobs = ToyData.blobs(count: config.points, centers: 2, spread: 1.0, rng: &rng)
@@ -100,15 +108,25 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
     let (digitsTrain, digitsTest) = digits.split(trainFraction: 0.8, rng: &rng)
     say("data: regression \(N)×\(D) (noise \(config.noise)); moons and blobs, \(config.points) points each; "
         + "digits \(digitsTrain.count) train / \(digitsTest.count) test, \(digits.features) pixels")
+    return Week02Data(regression: regression, moons: moons, blobs: blobs, digits: digits,
+                      digitsTrain: digitsTrain, digitsTest: digitsTest)
+}
 
-    // MARK: 2. Gradient checks: every hand-derived gradient against finite differences
-    let gradientChecks = checkWeek02Gradients(rng: &rng)
-    for check in gradientChecks { say("gradient check \(check)") }
+/// Gradient descent on the regression problem against the closed-form normal equations.
+/// Also λmax, the largest eigenvalue of the loss's Hessian: GD is stable for lr < 2/λmax.
+struct NormalEquationComparison {
+    var exact: (weight: [Double], bias: Double)
+    var lambdaMax: Double
+    var stabilityLimit: Double { 2 / lambdaMax }
+    /// Largest |GD − normal equations| over the weights and the bias.
+    var gap: Double
+}
 
-    // MARK: 3. Linear regression: gradient descent lands on the normal-equation solution
+func linearRegressionAgainstNormalEquations(_ data: Week02Data, _ config: Week02Config,
+                                            rng: inout SplitMix64) throws -> NormalEquationComparison {
+    let N = config.rows, D = config.features, regression = data.regression
     let exact = try normalEquationSolution(regression.x, targets: regression.y, rows: N, features: D)
     let lambdaMax = largestHessianEigenvalue(regression.x, rows: N, features: D)
-    let stabilityLimit = 2 / lambdaMax
     let gd = trainLinearRegression(x: regression.x, y: regression.y, rows: N, features: D,
                                    setting: OptimizerSetting(name: "full-batch GD", batchSize: N,
                                                              learningRate: Float(1 / lambdaMax)),
@@ -117,9 +135,14 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
     for d in 0..<D { gap = max(gap, abs(Double(gd.model.weight[d]) - exact.weight[d])) }
     say("linear regression: GD (\(config.gdSteps) steps, lr 1/λmax = \(formatFixed(1 / lambdaMax, digits: 3))) vs normal equations: "
         + "largest difference \(formatScientific(gap)) " + (gap < 1e-4 ? "(< 1e-4: the same solution)" : "(not yet within 1e-4)"))
+    return NormalEquationComparison(exact: exact, lambdaMax: lambdaMax, gap: gap)
+}
 
-    // MARK: 4. Optimizers on the same problem, then a learning-rate sweep that finds divergence
-    let B = min(config.batchSize, N)
+/// Full-batch GD, SGD, mini-batch and momentum on the same regression problem, each for the
+/// same number of steps; learning rates as fractions of 1/λmax.
+func compareOptimizers(_ data: Week02Data, _ config: Week02Config, lambdaMax: Double,
+                       rng: inout SplitMix64) -> [OptimizerRun] {
+    let N = config.rows, D = config.features, B = min(config.batchSize, N)
     let settings = [
         OptimizerSetting(name: "full-batch GD", batchSize: N, learningRate: Float(1 / lambdaMax)),
         OptimizerSetting(name: "SGD (batch 1)", batchSize: 1, learningRate: Float(0.05 / lambdaMax)),
@@ -129,17 +152,25 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
     let recordEvery = max(1, config.optimizerSteps / 100)
     var optimizerRuns: [OptimizerRun] = []
     for setting in settings {
-        let run = trainLinearRegression(x: regression.x, y: regression.y, rows: N, features: D, setting: setting,
+        let run = trainLinearRegression(x: data.regression.x, y: data.regression.y, rows: N, features: D, setting: setting,
                                         steps: config.optimizerSteps, recordEvery: recordEvery, rng: &rng)
         optimizerRuns.append(run)
         say("optimizer \(setting.name) (lr \(formatFixed(Double(setting.learningRate), digits: 4))): loss \(formatFixed(run.losses[0], digits: 3)) → "
             + "\(formatFixed(run.finalLoss, digits: 4)) after \(config.optimizerSteps) steps, \(run.examplesSeen.last ?? 0) examples seen")
     }
+    return optimizerRuns
+}
+
+/// Full-batch GD at 0.005, 0.5 and 1.5 times the stability limit 2/λmax: too small, good,
+/// and too large, which must be reported as diverged (not printed as NaN).
+func learningRateSweep(_ data: Week02Data, _ config: Week02Config, lambdaMax: Double,
+                       rng: inout SplitMix64) -> [LearningRateTrial] {
+    let N = config.rows, D = config.features, stabilityLimit = 2 / lambdaMax
     say("learning-rate sweep: λmax of the loss's Hessian = \(formatFixed(lambdaMax, digits: 3)), so GD is stable for lr < 2/λmax = \(formatFixed(stabilityLimit, digits: 3))")
     var sweep: [LearningRateTrial] = []
     for (label, factor) in [("too small", 0.005), ("good", 0.5), ("too large", 1.5)] {
         let lr = Float(factor * stabilityLimit)
-        let run = trainLinearRegression(x: regression.x, y: regression.y, rows: N, features: D,
+        let run = trainLinearRegression(x: data.regression.x, y: data.regression.y, rows: N, features: D,
                                         setting: OptimizerSetting(name: label, batchSize: N, learningRate: lr),
                                         steps: config.gdSteps, recordEvery: 1, rng: &rng)
         sweep.append(LearningRateTrial(label: label, learningRate: lr, run: run))
@@ -149,25 +180,45 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
             say("  lr \(formatFixed(Double(lr), digits: 4)) (\(label)): loss \(formatFixed(run.losses[0], digits: 3)) → \(formatFixed(run.finalLoss, digits: 4)) in \(config.gdSteps) steps")
         }
     }
+    return sweep
+}
 
-    // MARK: 5. Logistic regression on moons and blobs (full-batch GD)
-    func fitLogistic(_ data: (points: [Float], labels: [Int])) -> (model: LogisticRegression, accuracy: Double) {
+/// Logistic regression (full-batch GD) on moons and on blobs: a straight boundary each.
+struct LogisticFits {
+    var moonsModel: LogisticRegression, moonsAccuracy: Double
+    var blobsModel: LogisticRegression, blobsAccuracy: Double
+}
+
+func logisticRegressionOnToySets(_ data: Week02Data, _ config: Week02Config) -> LogisticFits {
+    func fit(_ set: (points: [Float], labels: [Int])) -> (model: LogisticRegression, accuracy: Double) {
         var model = LogisticRegression(features: 2)
         var state = MomentumState(weightCount: 2, biasCount: 1)
-        let count = data.labels.count, y = data.labels.map { Float($0) }
+        let count = set.labels.count, y = set.labels.map { Float($0) }
         for _ in 0..<config.logisticSteps {
-            let g = model.lossAndGradients(data.points, labels: y, rows: count)
+            let g = model.lossAndGradients(set.points, labels: y, rows: count)
             state.step(weight: &model.weight, bias: &model.bias, gradients: g,
                        learningRate: config.logisticLearningRate, momentum: 0)
         }
-        return (model, accuracy(model.predict(data.points, rows: count), data.labels))
+        return (model, accuracy(model.predict(set.points, rows: count), set.labels))
     }
-    let (moonsModel, moonsAccuracy) = fitLogistic(moons)
-    let (blobsModel, blobsAccuracy) = fitLogistic(blobs)
-    say("logistic regression: moons \(percent(moonsAccuracy)) (a line cannot follow the curves), blobs \(percent(blobsAccuracy))")
+    let moons = fit(data.moons), blobs = fit(data.blobs)
+    say("logistic regression: moons \(percent(moons.accuracy)) (a line cannot follow the curves), blobs \(percent(blobs.accuracy))")
+    return LogisticFits(moonsModel: moons.model, moonsAccuracy: moons.accuracy,
+                        blobsModel: blobs.model, blobsAccuracy: blobs.accuracy)
+}
 
-    // MARK: 6. Softmax regression on the digits: the linear baseline week 3 must beat
-    var softmax = SoftmaxRegression(features: digits.features, classes: digits.classNames.count)
+/// Softmax regression on the digits with mini-batch SGD: the linear baseline week 3 must beat.
+/// history: one row per epoch (epoch, train_loss, test_loss, test_accuracy, seconds).
+struct SoftmaxRun {
+    var model: SoftmaxRegression
+    var history: [[String: Double]]
+    var trainAccuracy: Double, testAccuracy: Double
+}
+
+func softmaxRegressionOnDigits(_ data: Week02Data, _ config: Week02Config, clock: Stopwatch,
+                               rng: inout SplitMix64) throws -> SoftmaxRun {
+    let digitsTrain = data.digitsTrain, digitsTest = data.digitsTest
+    var softmax = SoftmaxRegression(features: data.digits.features, classes: data.digits.classNames.count)
     var velocity = MomentumState(weightCount: softmax.weight.count, biasCount: softmax.bias.count)
     var history: [[String: Double]] = []
     let progress = Progress(total: config.epochs, label: "softmax regression")
@@ -193,11 +244,29 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
                         extra: "test loss \(formatFixed(testLoss, digits: 4)) | test accuracy \(percent(testAccuracy))")
     }
     progress.finish()
-    let digitsTestAccuracy = history.last?["test_accuracy"] ?? 0
-    let digitsTrainAccuracy = accuracy(softmax.predict(digitsTrain.pixels, rows: digitsTrain.count), digitsTrain.labels)
-    say("softmax regression on digits: train \(percent(digitsTrainAccuracy)), test \(percent(digitsTestAccuracy))")
+    let testAccuracy = history.last?["test_accuracy"] ?? 0
+    let trainAccuracy = accuracy(softmax.predict(digitsTrain.pixels, rows: digitsTrain.count), digitsTrain.labels)
+    say("softmax regression on digits: train \(percent(trainAccuracy)), test \(percent(testAccuracy))")
+    return SoftmaxRun(model: softmax, history: history, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy)
+}
 
-    // MARK: 7. Plots
+/// Plots (optimizers per step and per example, the learning-rate sweep, the logistic
+/// boundaries, the digits curves and weight templates), metrics.json and the summary.
+/// Returns the files written.
+func writeWeek02Outputs(_ data: Week02Data, _ config: Week02Config, gradientChecks: [GradientCheckResult],
+                        normal: NormalEquationComparison, optimizerRuns: [OptimizerRun], sweep: [LearningRateTrial],
+                        logistic: LogisticFits, softmaxRun: SoftmaxRun, seconds: Double,
+                        configJSON: [String: JSONValue]? = nil) throws -> [String] {
+    let N = config.rows, D = config.features, B = min(config.batchSize, N)
+    let regression = data.regression, exact = normal.exact, stabilityLimit = normal.stabilityLimit
+    let moons = data.moons, blobs = data.blobs, digits = data.digits
+    let (moonsModel, moonsAccuracy) = (logistic.moonsModel, logistic.moonsAccuracy)
+    let (blobsModel, blobsAccuracy) = (logistic.blobsModel, logistic.blobsAccuracy)
+    let softmax = softmaxRun.model, history = softmaxRun.history
+    let digitsTrainAccuracy = softmaxRun.trainAccuracy, digitsTestAccuracy = softmaxRun.testAccuracy
+    let gap = normal.gap, lambdaMax = normal.lambdaMax
+    var files: [String] = []
+
     // Loss above the exact minimum (the normal-equation solution's loss), on a log scale: the
     // minimum itself is the noise floor σ², so plain losses would all look flat near it.
     var exactModel = LinearRegression(features: D)
@@ -255,8 +324,7 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
                        width: digits.width, height: digits.height, captions: digits.classNames, columns: 5),
     ]), to: files.last!)
 
-    // MARK: 8. metrics.json and the summary
-    let seconds = clock.seconds
+    // metrics.json: one row per softmax epoch, the final figures, and the summary line
     let metrics = MetricsLog(week: "Week02LogisticRegression", config: configJSON ?? config.json)
     for row in history { metrics.record(row) }
     var final: [String: JSONValue] = [
@@ -282,10 +350,31 @@ func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) t
         + " | logistic: moons \(percent(moonsAccuracy)), blobs \(percent(blobsAccuracy))"
         + " | digits test accuracy \(percent(digitsTestAccuracy)) (the baseline for week 3) | \(formatFixed(seconds, digits: 2)) s")
     say("wrote \(files.joined(separator: ", "))")
-    return Week02Result(gradientChecks: gradientChecks, normalEquationGap: gap, optimizerRuns: optimizerRuns,
-                        stabilityLimit: stabilityLimit, sweep: sweep, moonsAccuracy: moonsAccuracy,
-                        blobsAccuracy: blobsAccuracy, digitsTestAccuracy: digitsTestAccuracy,
-                        digitsTrainAccuracy: digitsTrainAccuracy, digitsHistory: history, files: files, seconds: seconds)
+    return files
+}
+
+/// The whole week in one call, step for step what main.swift does (the tests run this).
+func runWeek02(_ config: Week02Config, configJSON: [String: JSONValue]? = nil) throws -> Week02Result {
+    try validateWeek02(config)
+    let clock = Stopwatch()
+    var rng = SplitMix64(seed: config.seed)
+    let data = try loadWeek02Data(config, rng: &rng)
+    let gradientChecks = checkWeek02Gradients(rng: &rng)
+    for check in gradientChecks { say("gradient check \(check)") }
+    let normal = try linearRegressionAgainstNormalEquations(data, config, rng: &rng)
+    let optimizerRuns = compareOptimizers(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
+    let sweep = learningRateSweep(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
+    let logistic = logisticRegressionOnToySets(data, config)
+    let softmaxRun = try softmaxRegressionOnDigits(data, config, clock: clock, rng: &rng)
+    let seconds = clock.seconds
+    let files = try writeWeek02Outputs(data, config, gradientChecks: gradientChecks, normal: normal,
+                                       optimizerRuns: optimizerRuns, sweep: sweep, logistic: logistic,
+                                       softmaxRun: softmaxRun, seconds: seconds, configJSON: configJSON)
+    return Week02Result(gradientChecks: gradientChecks, normalEquationGap: normal.gap, optimizerRuns: optimizerRuns,
+                        stabilityLimit: normal.stabilityLimit, sweep: sweep, moonsAccuracy: logistic.moonsAccuracy,
+                        blobsAccuracy: logistic.blobsAccuracy, digitsTestAccuracy: softmaxRun.testAccuracy,
+                        digitsTrainAccuracy: softmaxRun.trainAccuracy, digitsHistory: softmaxRun.history,
+                        files: files, seconds: seconds)
 }
 
 /// Finite-difference checks of the three models' gradients, at random weights on a small

@@ -8,7 +8,8 @@
 // the linear baseline the MLP of week 3 must beat.
 //
 // Read, in order: LinearRegression.swift, LogisticRegression.swift (logistic and softmax),
-// Optimization.swift, Week02.swift (`runWeek02`: the run step by step), then this file.
+// Optimization.swift, then this file (the run, step by step), with Week02.swift (what each
+// step does) beside it.
 // Run:    swift run -c release Week02LogisticRegression        (--help for every flag)
 // Test:   swift test --filter Week02
 // Expect: gradient checks around 1e-5 (tolerance 1e-3); GD within 1e-4 of the normal
@@ -38,10 +39,36 @@ config.digitsBatchSize = options.int("digits-batch-size", default: config.digits
 config.learningRate = options.float("learning-rate", default: config.learningRate, help: "softmax regression: step size")
 options.finish()
 
-// MARK: 2-8. Data, gradient checks, regression vs normal equations, optimizers and the
-// learning-rate sweep, logistic regression, softmax regression on digits, plots and metrics
-// (Week02.swift: runWeek02 walks through them in this order, printing as it goes.)
-let result = check { try runWeek02(config, configJSON: options.config) }
+check { try validateWeek02(config) }
+let clock = Stopwatch()
+var rng = SplitMix64(seed: config.seed)
+
+// MARK: 2. Data: a regression problem with a known answer, moons and blobs, the 8×8 digits
+let data = check { try loadWeek02Data(config, rng: &rng) }
+
+// MARK: 3. Gradient checks: every hand-derived gradient against finite differences
+let gradientChecks = checkWeek02Gradients(rng: &rng)
+for result in gradientChecks { say("gradient check \(result)") }
+
+// MARK: 4. Linear regression: gradient descent lands on the normal-equation solution
+let normal = check { try linearRegressionAgainstNormalEquations(data, config, rng: &rng) }
+
+// MARK: 5. Optimizers on the same problem, then a learning-rate sweep that finds divergence
+let optimizerRuns = compareOptimizers(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
+let sweep = learningRateSweep(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
+
+// MARK: 6. Logistic regression on moons and blobs (full-batch GD): a straight boundary each
+let logistic = logisticRegressionOnToySets(data, config)
+
+// MARK: 7. Softmax regression on the digits: the linear baseline week 3 must beat
+let softmaxRun = check { try softmaxRegressionOnDigits(data, config, clock: clock, rng: &rng) }
+
+// MARK: 8. Plots, metrics.json and the summary
+_ = check {
+    try writeWeek02Outputs(data, config, gradientChecks: gradientChecks, normal: normal,
+                           optimizerRuns: optimizerRuns, sweep: sweep, logistic: logistic,
+                           softmaxRun: softmaxRun, seconds: clock.seconds, configJSON: options.config)
+}
 
 // MARK: 9. What to look at next
 say("open \(joinPath(config.out, "optimizers.svg")) and learning_rates.svg: the same problem, four ways down and three step sizes")
