@@ -22,7 +22,7 @@ let benchData = Benchmark(
     /// `threads`: 2 for the MNIST loader (inflate + convert overlap), 1 for the rest.
     func report(_ label: String, _ name: String, _ seconds: Double, _ extra: String = "", threads: Int = 1) {
         print(padRight(label, 44) + padLeft(fixed(seconds * 1000, 1), 9) + " ms" + extra)
-        records.append(BenchRecord(name: name, params: ["threads": .int(threads)], value: seconds, unit: "s"))
+        records.append(BenchRecord(name: name, params: ["threads": .init(threads)], value: seconds, unit: "s"))
     }
     /// Runs `body` once to surface errors as one line, then times it (median of repetitions).
     func timed(_ body: () throws -> Void) throws -> Double {

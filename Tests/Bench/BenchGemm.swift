@@ -82,8 +82,8 @@ let benchGemm = Benchmark(
         }
         for shape in gemmShapes {
             var problem = GemmBuffers(shape)
-            func params(_ impl: String, threads: Int) -> KeyValuePairs<String, BenchValue> {
-                ["m": .int(shape.M), "n": .int(shape.N), "k": .int(shape.K), "threads": .int(threads),
+            func params(_ impl: String, threads: Int) -> KeyValuePairs<String, JSONValue> {
+                ["m": .init(shape.M), "n": .init(shape.N), "k": .init(shape.K), "threads": .init(threads),
                  "transpose_a": .bool(shape.transposeA), "transpose_b": false, "impl": .string(impl)]
             }
             func gflops(_ seconds: Double) -> Double { shape.flops / seconds / 1e9 }
@@ -148,9 +148,9 @@ func printWhatEachStepBuys(_ records: [BenchRecord]) {
     func figure(_ impl: String, threads: Int) -> Double? {
         records.first { record in
             record.name == "gemm"
-                && record.params.contains { $0.key == "m" && $0.value.json == "512" }
-                && record.params.contains { $0.key == "impl" && $0.value.json == "\"\(impl)\"" }
-                && record.params.contains { $0.key == "threads" && $0.value.json == String(threads) }
+                && record.params.contains { $0.key == "m" && $0.value == 512 }
+                && record.params.contains { $0.key == "impl" && $0.value == .string(impl) }
+                && record.params.contains { $0.key == "threads" && $0.value == .init(threads) }
         }?.value
     }
     var steps: [String] = []

@@ -69,7 +69,7 @@ let benchMLP = Benchmark(
         print(line)
     }
     _ = system("rm -rf '\(out)'")
-    let params: KeyValuePairs<String, BenchValue> = ["dataset": .string(dataset), "batch": 128, "threads": .int(threads)]
+    let params: KeyValuePairs<String, JSONValue> = ["dataset": .string(dataset), "batch": 128, "threads": .init(threads)]
     let ourMedian = benchMedian(ours)
     var records = [BenchRecord(name: "mlp_epoch", params: params, value: ourMedian, unit: "s")]
     print("median epoch: Swift \(fixed(ourMedian, 3)) s")

@@ -75,13 +75,13 @@ func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [B
         line += "   PyTorch " + fixed(torch, 2) + " ms/step   ratio ours/PyTorch " + fixed(ours / torch, 2)
     }
     print(line)
-    var records = [BenchRecord(name: cell, params: ["hidden": .int(H), "block": .int(T), "batch": .int(B),
-                                                    "vocabulary": .int(V), "threads": .int(threads),
+    var records = [BenchRecord(name: cell, params: ["hidden": .init(H), "block": .init(T), "batch": .init(B),
+                                                    "vocabulary": .init(V), "threads": .init(threads),
                                                     "implementation": "ours"],
                                value: ours, unit: "ms")]
     if let torch = torchMilliseconds {
-        records.append(BenchRecord(name: cell, params: ["hidden": .int(H), "block": .int(T), "batch": .int(B),
-                                                        "vocabulary": .int(V), "threads": .int(threads),
+        records.append(BenchRecord(name: cell, params: ["hidden": .init(H), "block": .init(T), "batch": .init(B),
+                                                        "vocabulary": .init(V), "threads": .init(threads),
                                                         "implementation": "pytorch"],
                                    value: torch, unit: "ms"))
     }

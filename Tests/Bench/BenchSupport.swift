@@ -8,6 +8,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Shared
 
 /// One `Bench <name>` subcommand. `run` prints its table and returns one record per figure.
 struct Benchmark {
@@ -118,82 +119,37 @@ func medianSeconds(repetitions: Int = 9, minimumSeconds: Double = 0.02,
 
 // MARK: - Records and --json
 
-/// A parameter value in a record: numbers, flags and names.
-enum BenchValue: ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-                 ExpressibleByStringLiteral, ExpressibleByFloatLiteral {
-    case int(Int), double(Double), bool(Bool), string(String)
-    init(integerLiteral value: Int) { self = .int(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(stringLiteral value: String) { self = .string(value) }
-    init(floatLiteral value: Double) { self = .double(value) }
-
-    var json: String {
-        switch self {
-        case .int(let value): return String(value)
-        case .double(let value): return jsonNumber(value)
-        case .bool(let value): return value ? "true" : "false"
-        case .string(let value): return jsonString(value)
-        }
-    }
-}
-
 /// One printed figure: `{"name": ..., "params": {...}, "value": ..., "unit": ...}`.
+/// Parameters are Shared's `JSONValue`s: `["m": 512, "threads": .init(threads), "impl": "blocked"]`.
 struct BenchRecord {
     let name: String
     /// Kept in the order given, so the JSON reads like the table.
-    let params: [(key: String, value: BenchValue)]
+    let params: [(key: String, value: JSONValue)]
     let value: Double
     let unit: String
 
-    init(name: String, params: KeyValuePairs<String, BenchValue>, value: Double, unit: String) {
+    init(name: String, params: KeyValuePairs<String, JSONValue>, value: Double, unit: String) {
         self.name = name
         self.params = params.map { (key: $0.key, value: $0.value) }
         self.value = value
         self.unit = unit
     }
 
+    /// The record as one line of JSON. Written field by field rather than as a `JSONValue`
+    /// object, which would sort the keys: here they keep the order of DESIGN.md and of the
+    /// table. The value is rounded to 4 decimals (timings are not more precise than that).
     var json: String {
-        let fields = params.map { "\(jsonString($0.key)): \($0.value.json)" }.joined(separator: ", ")
-        return "{\"name\": \(jsonString(name)), \"params\": {\(fields)}, "
-            + "\"value\": \(jsonNumber(value)), \"unit\": \(jsonString(unit))}"
+        func quoted(_ text: String) -> String { JSONValue.string(text).description }
+        let fields = params.map { quoted($0.key) + ": " + $0.value.description }.joined(separator: ", ")
+        let rounded = JSONValue.number((value * 10_000).rounded() / 10_000)
+        return "{\"name\": \(quoted(name)), \"params\": {\(fields)}, "
+            + "\"value\": \(rounded), \"unit\": \(quoted(unit))}"
     }
 }
 
 /// Writes the records as a JSON array, one record per line.
 func writeJSON(_ records: [BenchRecord], to path: String) throws {
-    let text = "[\n" + records.map { "  " + $0.json }.joined(separator: ",\n") + "\n]\n"
-    guard let file = fopen(path, "w") else {
-        throw BenchError("cannot write \(path): \(String(cString: strerror(errno)))", exitCode: 1)
-    }
-    defer { fclose(file) }
-    guard fputs(text, file) >= 0 else { throw BenchError("cannot write \(path)", exitCode: 1) }
-}
-
-/// A finite number with 4 decimals at most (JSON has no NaN or infinity: those become null).
-private func jsonNumber(_ value: Double) -> String {
-    guard value.isFinite else { return "null" }
-    if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
-    return String((value * 10_000).rounded() / 10_000)
-}
-
-private func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
+    try writeTextFile("[\n" + records.map { "  " + $0.json }.joined(separator: ",\n") + "\n]\n", to: path)
 }
 
 // MARK: - Table printing

@@ -51,8 +51,8 @@ let benchWeek04 = Benchmark(
     let ratio = m4 / m3
     print("median epoch: week 3 \(format(m3, 3)) s, week 4 \(format(m4, 3)) s, week 4 / week 3 = \(format(ratio, 3))"
           + (ratio <= 1.10 ? "  (within the 10% budget)" : "  (OVER the 10% budget)"))
-    let params: KeyValuePairs<String, BenchValue> = ["dataset": .string(dataset), "hidden": .string(hiddenText),
-                                                     "epochs": .int(epochs), "runs": .int(runs), "threads": .int(Threads.count)]
+    let params: KeyValuePairs<String, JSONValue> = ["dataset": .string(dataset), "hidden": .string(hiddenText),
+                                                     "epochs": .init(epochs), "runs": .init(runs), "threads": .init(Threads.count)]
     return [BenchRecord(name: "week03_epoch", params: params, value: m3, unit: "s"),
             BenchRecord(name: "week04_epoch", params: params, value: m4, unit: "s"),
             BenchRecord(name: "week04_over_week03", params: params, value: ratio, unit: "ratio")]
