@@ -44,9 +44,11 @@ func softmaxRow(_ z: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, vis
     return maxValue + log(sum)
 }
 
-/// Rows this big or more are split across cores (each row is independent, so the result
-/// is the same whichever thread computes it).
-let softmaxParallelThreshold = 1 << 15
+/// Rows per thread when a softmax is split across cores: enough rows for 32k values, as the
+/// other elementwise kernels (`parallelRanges`). Each row is independent, so the result is
+/// the same whichever thread computes it.
+@inline(__always)
+func softmaxRowsPerThread(cols C: Int) -> Int { max(1, 32_768 / max(C, 1)) }
 
 /// probs[n, :] = softmax(logits[n, :]), numerically stable (row maximum subtracted).
 ///   logits, probs: (N, C); probs is overwritten.
@@ -62,9 +64,8 @@ public func softmaxForward(_ probs: inout [Float], _ logits: [Float],
     probs.withUnsafeMutableBufferPointer { pb in
         logits.withUnsafeBufferPointer { zb in
             let probs = pb.baseAddress!, logits = zb.baseAddress!
-            let chunks = N * C >= softmaxParallelThreshold ? Threads.count : 1
-            parallelFor(chunks) { chunk in
-                for n in rowRange(chunk, of: chunks, rows: N) {
+            parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: C)) { rows in
+                for n in rows {
                     let z = logits + n * C, p = probs + n * C
                     // causal: row n is position t = n mod T of its block and sees 0...t
                     let visible = causal ? n % C + 1 : C
@@ -90,9 +91,8 @@ public func softmaxBackward(dLogits: inout [Float], dProbs: [Float], probs: [Flo
         dProbs.withUnsafeBufferPointer { gb in
             probs.withUnsafeBufferPointer { pb in
                 let dLogits = dzb.baseAddress!, dProbs = gb.baseAddress!, probs = pb.baseAddress!
-                let chunks = N * C >= softmaxParallelThreshold ? Threads.count : 1
-                parallelFor(chunks) { chunk in
-                    for n in rowRange(chunk, of: chunks, rows: N) {
+                parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: C)) { rows in
+                    for n in rows {
                         let p = probs + n * C, g = dProbs + n * C, dz = dLogits + n * C
                         // Σ_k p_k·g_k: how much the row's gradient moves the normalisation
                         // (16 at a time, the short last chunk padded with zeros)
@@ -123,10 +123,4 @@ public func softmaxForwardNaive(_ probs: inout [Float], _ logits: [Float],
             probs[n * C + j] = j < visible ? Float(exp(Double(logits[n * C + j]) - maxValue) / sum) : 0
         }
     }
-}
-
-/// The rows chunk `chunk` of `chunks` works on: N rows cut into nearly equal consecutive runs.
-@inline(__always)
-func rowRange(_ chunk: Int, of chunks: Int, rows N: Int) -> Range<Int> {
-    (chunk * N / chunks)..<((chunk + 1) * N / chunks)
 }
