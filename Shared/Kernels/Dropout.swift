@@ -26,17 +26,12 @@ public func dropoutForward(_ out: inout [Float], mask: inout [Float], _ x: [Floa
 public func dropoutBackward(dX: inout [Float], dOut: [Float], mask: [Float]) {
     requireCount(dX, mask.count, "dropoutBackward: dX")
     requireCount(dOut, mask.count, "dropoutBackward: dOut")
-    let n = mask.count
     dX.withUnsafeMutableBufferPointer { dxb in
         dOut.withUnsafeBufferPointer { gb in
             mask.withUnsafeBufferPointer { mb in
-                let dX = dxb.baseAddress!, dOut = gb.baseAddress!, mask = mb.baseAddress!
-                var i = 0
-                while i + 16 <= n {
-                    store16(load16(dX + i) + load16(dOut + i) * load16(mask + i), dX + i)
-                    i += 16
+                accumulate16(dxb.baseAddress!, gb.baseAddress!, mb.baseAddress!, count: mb.count) { dOut, mask in
+                    dOut * mask
                 }
-                while i < n { dX[i] += dOut[i] * mask[i]; i += 1 }
             }
         }
     }

@@ -90,3 +90,23 @@ func map16(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count 
     }
     if i < n { store16(f(load16(x + i, count: n - i)), out + i, count: n - i) }
 }
+
+/// dX[i] += local(dOut[i], y[i]) for n values, 16 at a time: the loop of every elementwise
+/// backward, where `local` is dOut times the local derivative and y is what that derivative
+/// is computed from (the forward's input x, its output, or a mask). The last partial chunk
+/// goes through the same vector function, padded with zeros (and nothing is written past n).
+@inline(__always)
+func accumulate16(_ dX: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
+                  _ y: UnsafePointer<Float>, count n: Int,
+                  _ local: (_ dOut: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float>) {
+    var i = 0
+    while i + 16 <= n {
+        store16(load16(dX + i) + local(load16(dOut + i), load16(y + i)), dX + i)
+        i += 16
+    }
+    if i < n {
+        let rest = n - i
+        let product = local(load16(dOut + i, count: rest), load16(y + i, count: rest))
+        store16(load16(dX + i, count: rest) + product, dX + i, count: rest)
+    }
+}

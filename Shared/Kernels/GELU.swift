@@ -36,29 +36,15 @@ public func geluForward(_ out: inout [Float], _ x: [Float]) {
 public func geluBackward(dX: inout [Float], dOut: [Float], x: [Float]) {
     requireCount(dX, x.count, "geluBackward: dX")
     requireCount(dOut, x.count, "geluBackward: dOut")
-    let n = x.count
     dX.withUnsafeMutableBufferPointer { dxb in
         dOut.withUnsafeBufferPointer { gb in
             x.withUnsafeBufferPointer { xb in
-                let dX = dxb.baseAddress!, dOut = gb.baseAddress!, xs = xb.baseAddress!
-                // gelu'(x) for 16 values at once
-                func localDerivative(_ x: SIMD16<Float>) -> SIMD16<Float> {
+                accumulate16(dxb.baseAddress!, gb.baseAddress!, xb.baseAddress!, count: xb.count) { dOut, x in
                     // in the forward pass this was: u = √(2/π)·(x + 0.044715·x³), out = x·σ(2u)
                     let u = geluScale * (x + geluCubic * x * x * x)
                     let s = sigmoid16(2 * u)                         // ½(1 + t)
                     let dUdX = geluScale * (1 + 3 * geluCubic * x * x)
-                    return s + 2 * x * s * (1 - s) * dUdX            // ½(1+t) + ½x(1−t²)·u'
-                }
-                var i = 0
-                while i + 16 <= n {
-                    store16(load16(dX + i) + load16(dOut + i) * localDerivative(load16(xs + i)), dX + i)
-                    i += 16
-                }
-                if i < n {
-                    let rest = n - i
-                    let local = localDerivative(load16(xs + i, count: rest))
-                    store16(load16(dX + i, count: rest) + load16(dOut + i, count: rest) * local,
-                            dX + i, count: rest)
+                    return dOut * (s + 2 * x * s * (1 - s) * dUdX)   // ½(1+t) + ½x(1−t²)·u'
                 }
             }
         }

@@ -25,20 +25,13 @@ public func reluForward(_ out: inout [Float], _ x: [Float]) {
 public func reluBackward(dX: inout [Float], dOut: [Float], x: [Float]) {
     requireCount(dX, x.count, "reluBackward: dX")
     requireCount(dOut, x.count, "reluBackward: dOut")
-    let n = x.count
     dX.withUnsafeMutableBufferPointer { dx in
         dOut.withUnsafeBufferPointer { g in
             x.withUnsafeBufferPointer { xs in
-                let dX = dx.baseAddress!, dOut = g.baseAddress!, x = xs.baseAddress!
                 let zero = SIMD16<Float>(repeating: 0)
-                var i = 0
-                while i + 16 <= n {
-                    // Pass the gradient where x > 0, zero elsewhere.
-                    let passed = zero.replacing(with: load16(dOut + i), where: load16(x + i) .> zero)
-                    store16(load16(dX + i) + passed, dX + i)
-                    i += 16
+                accumulate16(dx.baseAddress!, g.baseAddress!, xs.baseAddress!, count: xs.count) { dOut, x in
+                    zero.replacing(with: dOut, where: x .> zero)   // pass the gradient where x > 0
                 }
-                while i < n { if x[i] > 0 { dX[i] += dOut[i] }; i += 1 }
             }
         }
     }

@@ -36,19 +36,12 @@ public func sigmoidForward(_ out: inout [Float], _ x: [Float]) {
 public func sigmoidBackward(dX: inout [Float], dOut: [Float], out: [Float]) {
     requireCount(dX, out.count, "sigmoidBackward: dX")
     requireCount(dOut, out.count, "sigmoidBackward: dOut")
-    let n = out.count
     dX.withUnsafeMutableBufferPointer { dx in
         dOut.withUnsafeBufferPointer { g in
             out.withUnsafeBufferPointer { ys in
-                let dX = dx.baseAddress!, dOut = g.baseAddress!, y = ys.baseAddress!
-                let one = SIMD16<Float>(repeating: 1)
-                var i = 0
-                while i + 16 <= n {
-                    let yv = load16(y + i)
-                    store16(load16(dX + i) + load16(dOut + i) * yv * (one - yv), dX + i)
-                    i += 16
+                accumulate16(dx.baseAddress!, g.baseAddress!, ys.baseAddress!, count: ys.count) { dOut, y in
+                    dOut * y * (1 - y)
                 }
-                while i < n { dX[i] += dOut[i] * y[i] * (1 - y[i]); i += 1 }
             }
         }
     }

@@ -19,19 +19,12 @@ public func tanhForward(_ out: inout [Float], _ x: [Float]) {
 public func tanhBackward(dX: inout [Float], dOut: [Float], out: [Float]) {
     requireCount(dX, out.count, "tanhBackward: dX")
     requireCount(dOut, out.count, "tanhBackward: dOut")
-    let n = out.count
     dX.withUnsafeMutableBufferPointer { dx in
         dOut.withUnsafeBufferPointer { g in
             out.withUnsafeBufferPointer { ys in
-                let dX = dx.baseAddress!, dOut = g.baseAddress!, y = ys.baseAddress!
-                let one = SIMD16<Float>(repeating: 1)
-                var i = 0
-                while i + 16 <= n {
-                    let yv = load16(y + i)
-                    store16(load16(dX + i) + load16(dOut + i) * (one - yv * yv), dX + i)
-                    i += 16
+                accumulate16(dx.baseAddress!, g.baseAddress!, ys.baseAddress!, count: ys.count) { dOut, y in
+                    dOut * (1 - y * y)
                 }
-                while i < n { dX[i] += dOut[i] * (1 - y[i] * y[i]); i += 1 }
             }
         }
     }
