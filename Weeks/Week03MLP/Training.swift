@@ -294,10 +294,11 @@ func trainMLP(_ model: MLP, data: Week03Data, config: Week03Config, rng: inout S
             log(run.divergence!)
             break
         }
-        let testAccuracy = config.evaluateTest ? evaluate(model, on: data.test, pool: pool).accuracy : nil
-        let dead = (validation ?? evaluate(model, on: data.test, pool: pool)).deadFraction
+        let test = config.evaluateTest ? evaluate(model, on: data.test, pool: pool) : nil
+        // Dead ReLUs on the validation set, else on the test set (evaluated once either way).
+        let dead = (validation ?? test ?? evaluate(model, on: data.test, pool: pool)).deadFraction
         let record = EpochRecord(epoch: epoch + 1, learningRate: lr, train: stats, validation: validation,
-                                 testAccuracy: testAccuracy, spread: hiddenUnitSpread(model), deadFraction: dead)
+                                 testAccuracy: test?.accuracy, spread: hiddenUnitSpread(model), deadFraction: dead)
         run.history.append(record)
         log(record.line(of: epochs, config: config))
     }
