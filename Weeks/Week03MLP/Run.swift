@@ -103,8 +103,8 @@ func writeWeek03Outputs(model: MLP, data: Week03Data, config: Week03Config, run:
 func week03Summary(_ result: Week03Result, data: Week03Data) -> [String] {
     var lines = ["summary: \(data.train.name), layers \(result.config.layers!.map(String.init).joined(separator: "-")), \(result.config.activation.rawValue), \(result.config.initialization.rawValue) init"]
     if let divergence = result.divergence { lines.append("  " + divergence) }
-    let testLoss = result.test.loss.isFinite ? fixed(result.test.loss, 4) : "not finite"
-    lines.append("  test accuracy \(percent(result.test.accuracy)), test loss \(testLoss) after \(result.history.count) epochs, median epoch \(fixed(medianEpochSeconds(result.history), 3)) s")
+    let testLoss = result.test.loss.isFinite ? formatFixed(result.test.loss, digits: 4) : "not finite"
+    lines.append("  test accuracy \(percent(result.test.accuracy)), test loss \(testLoss) after \(result.history.count) epochs, median epoch \(formatFixed(medianEpochSeconds(result.history), digits: 3)) s")
     if let spread = result.history.last?.spread {
         lines.append("  largest difference between two hidden units' weights: \(formatScientific(Double(spread)))\(spread == 0 ? " (all units identical: symmetry never broken)" : "")")
     }

@@ -240,10 +240,10 @@ struct EpochRecord {
 
     /// The progress line a learner reads after every epoch.
     func line(of epochs: Int, config: Week03Config) -> String {
-        var text = "epoch \(epoch)/\(epochs) | train loss \(fixed(train.trainLoss, 4)) acc \(percent(train.trainAccuracy))"
-        if let validation { text += " | val loss \(fixed(validation.loss, 4)) acc \(percent(validation.accuracy))" }
+        var text = "epoch \(epoch)/\(epochs) | train loss \(formatFixed(train.trainLoss, digits: 4)) acc \(percent(train.trainAccuracy))"
+        if let validation { text += " | val loss \(formatFixed(validation.loss, digits: 4)) acc \(percent(validation.accuracy))" }
         if let testAccuracy { text += " | test acc \(percent(testAccuracy))" }
-        text += " | \(fixed(train.seconds, 2)) s"
+        text += " | \(formatFixed(train.seconds, digits: 2)) s"
         if config.initialization == .zero || config.experiment == .symmetry {
             text += " | hidden-unit spread \(formatScientific(Double(spread)))"
         }
@@ -307,18 +307,5 @@ func trainMLP(_ model: MLP, data: Week03Data, config: Week03Config, rng: inout S
 
 // MARK: - Formatting
 
-/// x with `digits` decimals ("0.4123"), without Foundation.
-func fixed(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return x.isNaN ? "NaN" : (x > 0 ? "inf" : "-inf") }
-    guard abs(x) < 1e9 else { return formatScientific(x) }   // beyond Int's reach after scaling
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (abs(x) * scale).rounded()
-    let whole = Int(scaled / scale), fraction = Int(scaled) - whole * Int(scale)
-    var fractionText = String(fraction)
-    while fractionText.count < digits { fractionText = "0" + fractionText }
-    return (x < 0 && scaled > 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + fractionText : "")
-}
-
 /// A fraction as a percentage with one decimal ("97.2%").
-func percent(_ fraction: Double) -> String { fixed(fraction * 100, 1) + "%" }
+func percent(_ fraction: Double) -> String { formatFixed(fraction * 100, digits: 1) + "%" }
