@@ -40,18 +40,37 @@ struct CellRun {
     let flow: [Double]
 }
 
-/// Trains one cell with `training` (the same batches for every cell: the data RNG is seeded
-/// with the run's seed, not shared with the model's initialisation).
-func trainCell(_ cell: String, data: CharacterData, config: Week06Config, training: RecurrentTrainingConfig,
-               label: String, log: (String) -> Void) throws -> CellRun {
+/// Trains a fresh model of one cell with `training` (the same batches for every cell: the
+/// data RNG is seeded with the run's seed, not shared with the model's initialisation).
+/// Returns the trained model and that RNG, which sampling goes on drawing from.
+func trainFreshModel(_ cell: String, data: CharacterData, config: Week06Config, training: RecurrentTrainingConfig,
+                     label: String, log: (String) -> Void)
+    throws -> (model: RecurrentLanguageModel, run: RecurrentTrainingRun, rng: SplitMix64)
+{
     let model = makeModel(cell: cell, data: data, config: config, seed: config.seed)
     var rng = SplitMix64(seed: config.seed &+ 1)
     let run = try trainLanguageModel(model, train: data.train, validation: data.validation, vocabulary: data.vocabulary,
                                      config: training, label: label, rng: &rng, log: log)
+    return (model, run, rng)
+}
+
+/// One cell of the RNN-vs-LSTM comparison: trained, then its final sample and gradient flow.
+func trainCell(_ cell: String, data: CharacterData, config: Week06Config, training: RecurrentTrainingConfig,
+               label: String, log: (String) -> Void) throws -> CellRun {
+    let trained = try trainFreshModel(cell, data: data, config: config, training: training, label: label, log: log)
+    let model = trained.model
+    var rng = trained.rng
     let sample = try sampleText(model, vocabulary: data.vocabulary, prompt: config.prompt,
                                 count: training.sampleLength, temperature: training.temperature, rng: &rng)
     let flow = try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
-    return CellRun(cell: cell, parameters: model.parameters.scalarCount, run: run, sample: sample, flow: flow)
+    return CellRun(cell: cell, parameters: model.parameters.scalarCount, run: trained.run, sample: sample, flow: flow)
+}
+
+/// One run of the clipping experiment: only the training curves are used (no sample, no flow).
+func trainClippingRun(clipped: Bool, data: CharacterData, config: Week06Config,
+                      log: (String) -> Void) throws -> RecurrentTrainingRun {
+    try trainFreshModel(config.clipCell, data: data, config: config, training: config.clippingTraining(clipped: clipped),
+                        label: clipped ? "clip on " : "clip off", log: log).run
 }
 
 /// Two texts in two columns of `width` characters, line by line (long lines wrap).
@@ -211,10 +230,8 @@ func runWeek06(arguments: [String], log: (String) -> Void = { _ in }) throws -> 
         lstm = try trainCell("lstm", data: data, config: config, training: config.training, label: "lstm", log: log)
     }
     if config.runsClipping {
-        clipped = try trainCell(config.clipCell, data: data, config: config, training: config.clippingTraining(clipped: true),
-                                label: "clip on ", log: log).run
-        unclipped = try trainCell(config.clipCell, data: data, config: config, training: config.clippingTraining(clipped: false),
-                                  label: "clip off", log: log).run
+        clipped = try trainClippingRun(clipped: true, data: data, config: config, log: log)
+        unclipped = try trainClippingRun(clipped: false, data: data, config: config, log: log)
     }
     let partial = Week06Result(config: config, data: data, gradientCheck: checks, rnn: rnn, lstm: lstm,
                                clipped: clipped, unclipped: unclipped, files: [])

@@ -54,10 +54,8 @@ if config.runsComparison {
 var clipped: RecurrentTrainingRun?, unclipped: RecurrentTrainingRun?
 if config.runsClipping {
     say("clipping experiment: \(config.clipCell.uppercased()) at lr \(config.clipLearningRate), \(config.clipSteps) steps, clip on vs off")
-    clipped = check { try trainCell(config.clipCell, data: data, config: config,
-                                    training: config.clippingTraining(clipped: true), label: "clip on ", log: say).run }
-    unclipped = check { try trainCell(config.clipCell, data: data, config: config,
-                                      training: config.clippingTraining(clipped: false), label: "clip off", log: say).run }
+    clipped = check { try trainClippingRun(clipped: true, data: data, config: config, log: say) }
+    unclipped = check { try trainClippingRun(clipped: false, data: data, config: config, log: say) }
 }
 
 // MARK: 7. Samples side by side, plots, metrics.json and the summary
