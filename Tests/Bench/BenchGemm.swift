@@ -220,17 +220,14 @@ func runNumPyBaseline(script: String, threads: Int) -> [String: Double] {
     }
     let command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 '\(script)'"
         + " --backend numpy --threads \(threads) 2>&1"
-    guard let pipe = popen(command, "r") else {
+    guard let (output, status) = runShell(command) else {
         print("baseline: could not start python3")
         return [:]
     }
     // Lines look like: RESULT name=gemm_numpy_sq512_t2 value=297.00 unit=GFLOP/s
     var results: [String: Double] = [:]
-    var lastLine = ""
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while fgets(&buffer, Int32(buffer.count), pipe) != nil {
-        let line = String(cString: buffer).trimmingNewline()
-        lastLine = line.isEmpty ? lastLine : line
+    let lines = output.split(whereSeparator: \.isNewline)
+    for line in lines {
         let fields = line.split(separator: " ")
         guard fields.first == "RESULT", fields.count >= 3,
               fields[1].hasPrefix("name=gemm_numpy_"), fields[2].hasPrefix("value="),
@@ -240,17 +237,8 @@ func runNumPyBaseline(script: String, threads: Int) -> [String: Double] {
         if label.hasSuffix(suffix) { label = label.dropLast(suffix.count) }
         results[String(label)] = value
     }
-    let status = pclose(pipe)
     if results.isEmpty {
-        print("baseline: NumPy gave no figures (exit status \(status)): \(lastLine)")
+        print("baseline: NumPy gave no figures (exit status \(status)): \(lines.last ?? "")")
     }
     return results
-}
-
-extension String {
-    fileprivate func trimmingNewline() -> String {
-        var text = self
-        while text.last == "\n" || text.last == "\r" { text.removeLast() }
-        return text
-    }
 }

@@ -44,7 +44,7 @@ let benchMLP = Benchmark(
         throw BenchError("\(script) not found (use --anchors PATH)", exitCode: 1)
     }
 
-    let program = benchMLPFolder() + "/Week03MLP"
+    let program = executableFolder() + "/Week03MLP"
     guard access(program, X_OK) == 0 else {
         throw BenchError("\(program) not found: build it first (swift build -c release --product Week03MLP)", exitCode: 1)
     }
@@ -58,7 +58,7 @@ let benchMLP = Benchmark(
     var ours: [Double] = []
     var theirs = [[Double]](repeating: [], count: baselines.count)
     for run in 1...runs {
-        let seconds = try benchMLPEpochSeconds(program, flags, metrics: out + "/metrics.json")
+        let seconds = try weekEpochSeconds(program, flags, metrics: out + "/metrics.json")
         ours += seconds
         var line = "  run \(run): Swift epochs " + seconds.map { fixed($0, 3) }.joined(separator: ", ") + " s"
         for (index, anchor) in baselines.enumerated() {
@@ -70,37 +70,18 @@ let benchMLP = Benchmark(
     }
     _ = system("rm -rf '\(out)'")
     let params: KeyValuePairs<String, JSONValue> = ["dataset": .string(dataset), "batch": 128, "threads": .init(threads)]
-    let ourMedian = benchMedian(ours)
+    let ourMedian = median(ours)
     var records = [BenchRecord(name: "mlp_epoch", params: params, value: ourMedian, unit: "s")]
     print("median epoch: Swift \(fixed(ourMedian, 3)) s")
     for (index, anchor) in baselines.enumerated() {
-        let median = benchMedian(theirs[index])
+        let theirMedian = median(theirs[index])
         let key = anchor.name == "NumPy" ? "numpy" : "torch"
-        print("median epoch: \(anchor.name) \(fixed(median, 3)) s;  Swift / \(anchor.name) = \(fixed(ourMedian / median, 2))"
+        print("median epoch: \(anchor.name) \(fixed(theirMedian, 3)) s;  Swift / \(anchor.name) = \(fixed(ourMedian / theirMedian, 2))"
               + " (below 1: Swift is faster)")
-        records.append(BenchRecord(name: "mlp_epoch_\(key)", params: params, value: median, unit: "s"))
-        records.append(BenchRecord(name: "mlp_swift_over_\(key)", params: params, value: ourMedian / median, unit: "ratio"))
+        records.append(BenchRecord(name: "mlp_epoch_\(key)", params: params, value: theirMedian, unit: "s"))
+        records.append(BenchRecord(name: "mlp_swift_over_\(key)", params: params, value: ourMedian / theirMedian, unit: "ratio"))
     }
     return records
-}
-
-/// The folder of the running Bench executable (the week programs are built next to it).
-private func benchMLPFolder() -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let path = length > 0 ? String(cString: buffer) : CommandLine.arguments[0]
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return String(path[..<slash])
-}
-
-/// Runs Week03MLP quietly and returns every epoch's training seconds from its metrics.json.
-private func benchMLPEpochSeconds(_ program: String, _ arguments: [String], metrics: String) throws -> [Double] {
-    let command = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ") + " > /dev/null 2>&1"
-    let status = system(command)
-    guard status == 0 else { throw BenchError("Week03MLP failed (status \(status)): \(command)", exitCode: 1) }
-    let document = try JSONValue.parse(readTextFile(metrics))
-    guard let history = document["history"]?.arrayValue else { throw BenchError("\(metrics) has no history", exitCode: 1) }
-    return history.compactMap { $0["seconds"]?.doubleValue }
 }
 
 /// Runs an MLP anchor script (OpenBLAS's machine-specific variables unset, as RESULTS.md says)
@@ -108,11 +89,7 @@ private func benchMLPEpochSeconds(_ program: String, _ arguments: [String], metr
 private func benchAnchorEpochSeconds(_ script: String, name: String, epochs: Int, threads: Int) throws -> [Double] {
     let command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 '\(script)' --dataset fashion "
         + "--epochs \(epochs) --threads \(threads) 2>&1"
-    guard let pipe = popen(command, "r") else { throw BenchError("cannot run python3", exitCode: 1) }
-    var output = ""
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
-    let status = pclose(pipe)
+    guard let (output, status) = runShell(command) else { throw BenchError("cannot run python3", exitCode: 1) }
     guard status == 0 else { throw BenchError("the \(name) anchor failed (status \(status)): \(output.suffix(300))", exitCode: 1) }
     let seconds = output.split(separator: "\n").filter { $0.hasPrefix("epoch") }.compactMap { line -> Double? in
         guard let time = line.split(separator: " ").last, time.hasSuffix("s") else { return nil }
@@ -120,9 +97,4 @@ private func benchAnchorEpochSeconds(_ script: String, name: String, epochs: Int
     }
     guard !seconds.isEmpty else { throw BenchError("no epoch times in the \(name) anchor's output", exitCode: 1) }
     return seconds
-}
-
-private func benchMedian(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
 }

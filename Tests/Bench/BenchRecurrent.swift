@@ -65,8 +65,7 @@ func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [B
         trainingStep(model, optimizer: optimizer, workspace: workspace, batch: batch, carry: false, clip: 1)
         if step >= 5 { times.append(now() - start) }
     }
-    times.sort()
-    let ours = times[times.count / 2] * 1000
+    let ours = median(times) * 1000
 
     print("\(cell): vocabulary \(V) (\(corpus.name)), hidden \(H), T \(T), batch \(B), threads \(threads), "
           + "\(model.parameters.scalarCount) parameters, median of \(steps) steps")
@@ -99,24 +98,20 @@ func runTorchRecurrentBaseline(script: String, cell: String, hidden: Int, block:
     let environment = corpus.map { "CORPUS='\($0)' " } ?? ""
     let command = "\(environment)python3 '\(script)' --cell \(cell) --hidden \(hidden) --seq \(block)"
         + " --batch \(batch) --threads \(threads) --iters 60 2>&1"
-    guard let pipe = popen(command, "r") else {
+    guard let (output, status) = runShell(command) else {
         print("baseline: could not start python3")
         return nil
     }
     // Lines look like: RESULT name=charrnn_torch_rnn_h256_ms_per_iter value=14.20 unit=ms
     var result: Double?
-    var lastLine = ""
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while fgets(&buffer, Int32(buffer.count), pipe) != nil {
-        let line = String(cString: buffer)
-        if !line.isEmpty { lastLine = line }
+    let lines = output.split(whereSeparator: \.isNewline)
+    for line in lines {
         let fields = line.split(separator: " ")
         guard fields.first == "RESULT", fields.count >= 3, fields[1].hasSuffix("_ms_per_iter"),
               fields[2].hasPrefix("value="), let value = Double(fields[2].dropFirst("value=".count))
         else { continue }
         result = value
     }
-    let status = pclose(pipe)
-    if result == nil { print("baseline: PyTorch gave no figure (exit status \(status)): \(lastLine)") }
+    if result == nil { print("baseline: PyTorch gave no figure (exit status \(status)): \(lines.last ?? "")") }
     return result
 }

@@ -117,6 +117,44 @@ func medianSeconds(repetitions: Int = 9, minimumSeconds: Double = 0.02,
     return times[times.count / 2]
 }
 
+/// The median of `values` (the upper one of the middle two for an even count); NaN if empty.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+}
+
+// MARK: - Running other programs (week binaries, Python anchors)
+
+/// The folder of the running Bench executable (the week programs are built next to it).
+func executableFolder() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let path = length > 0 ? String(cString: buffer) : CommandLine.arguments[0]
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return String(path[..<slash])
+}
+
+/// Runs a week program quietly (the flags a learner would type) and returns the "seconds"
+/// of every epoch from the metrics.json it writes.
+func weekEpochSeconds(_ program: String, _ arguments: [String], metrics: String) throws -> [Double] {
+    let command = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ") + " > /dev/null 2>&1"
+    let status = system(command)
+    guard status == 0 else { throw BenchError("\(program) failed (status \(status)): \(command)", exitCode: 1) }
+    let document = try JSONValue.parse(readTextFile(metrics))
+    guard let history = document["history"]?.arrayValue else { throw BenchError("\(metrics) has no history", exitCode: 1) }
+    return history.compactMap { $0["seconds"]?.doubleValue }
+}
+
+/// Runs a shell command and returns what it printed (append "2>&1" to the command to get
+/// stderr too) and its exit status; nil if the shell could not be started.
+func runShell(_ command: String) -> (output: String, status: Int32)? {
+    guard let pipe = popen(command, "r") else { return nil }
+    var output = ""
+    var buffer = [CChar](repeating: 0, count: 4096)
+    while fgets(&buffer, Int32(buffer.count), pipe) != nil { output += String(cString: buffer) }
+    return (output, pclose(pipe))
+}
+
 // MARK: - Records and --json
 
 /// One printed figure: `{"name": ..., "params": {...}, "value": ..., "unit": ...}`.
@@ -164,17 +202,7 @@ func padRight(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }
 
-/// A number with `decimals` digits after the point (no Foundation `String(format:)`).
+/// A number with `decimals` digits after the point, "-" when it is not finite (an empty cell).
 func fixed(_ value: Double, _ decimals: Int = 1) -> String {
-    guard value.isFinite else { return "-" }
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let scaled = Int((abs(value) * scale).rounded())
-    let whole = scaled / Int(scale)
-    var text = (value < 0 && scaled != 0 ? "-" : "") + String(whole)
-    if decimals > 0 {
-        let fraction = String(scaled % Int(scale))
-        text += "." + String(repeating: "0", count: decimals - fraction.count) + fraction
-    }
-    return text
+    value.isFinite ? formatFixed(value, digits: decimals) : "-"
 }

@@ -42,48 +42,18 @@ let benchWeek04 = Benchmark(
     print("week 3 vs week 4, \(dataset), MLP 784-\(hidden.map(String.init).joined(separator: "-"))-10, plain SGD, batch 128, \(epochs) epochs x \(runs) runs each, \(Threads.count) threads")
     var seconds3: [Double] = [], seconds4: [Double] = []
     for run in 1...runs {
-        seconds3 += try epochSeconds(week3, week3Arguments, metrics: out + "/w3/metrics.json")
-        seconds4 += try epochSeconds(week4, week4Arguments, metrics: out + "/w4/metrics.json")
-        print("  run \(run): week 3 median \(format(median(seconds3), 3)) s, week 4 median \(format(median(seconds4), 3)) s (so far)")
+        seconds3 += try weekEpochSeconds(week3, week3Arguments, metrics: out + "/w3/metrics.json")
+        seconds4 += try weekEpochSeconds(week4, week4Arguments, metrics: out + "/w4/metrics.json")
+        print("  run \(run): week 3 median \(fixed(median(seconds3), 3)) s, week 4 median \(fixed(median(seconds4), 3)) s (so far)")
     }
     _ = system("rm -rf '\(out)'")
     let m3 = median(seconds3), m4 = median(seconds4)
     let ratio = m4 / m3
-    print("median epoch: week 3 \(format(m3, 3)) s, week 4 \(format(m4, 3)) s, week 4 / week 3 = \(format(ratio, 3))"
+    print("median epoch: week 3 \(fixed(m3, 3)) s, week 4 \(fixed(m4, 3)) s, week 4 / week 3 = \(fixed(ratio, 3))"
           + (ratio <= 1.10 ? "  (within the 10% budget)" : "  (OVER the 10% budget)"))
     let params: KeyValuePairs<String, JSONValue> = ["dataset": .string(dataset), "hidden": .string(hiddenText),
                                                      "epochs": .init(epochs), "runs": .init(runs), "threads": .init(Threads.count)]
     return [BenchRecord(name: "week03_epoch", params: params, value: m3, unit: "s"),
             BenchRecord(name: "week04_epoch", params: params, value: m4, unit: "s"),
             BenchRecord(name: "week04_over_week03", params: params, value: ratio, unit: "ratio")]
-}
-
-/// The folder of the running Bench executable (the week programs are built next to it).
-private func executableFolder() -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let path = length > 0 ? String(cString: buffer) : CommandLine.arguments[0]
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return String(path[..<slash])
-}
-
-/// Runs `program` quietly and returns the "seconds" of every epoch from its metrics.json.
-private func epochSeconds(_ program: String, _ arguments: [String], metrics: String) throws -> [Double] {
-    let command = ([program] + arguments).map { "'\($0)'" }.joined(separator: " ") + " > /dev/null 2>&1"
-    let status = system(command)
-    guard status == 0 else { throw BenchError("\(program) failed (status \(status)): \(command)", exitCode: 1) }
-    let document = try JSONValue.parse(readTextFile(metrics))
-    guard let history = document["history"]?.arrayValue else { throw BenchError("\(metrics) has no history", exitCode: 1) }
-    return history.compactMap { $0["seconds"]?.doubleValue }
-}
-
-private func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
-}
-
-private func format(_ x: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    return String((x * scale).rounded() / scale)
 }
