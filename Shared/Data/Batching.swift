@@ -63,11 +63,15 @@ public func trainValidationSplit(count: Int, validationFraction: Double, rng: in
 }
 
 /// Gathers rows of a (rows, width) matrix: out (indices.count, width), row r = data row indices[r].
+/// The array form of the pointer `gatherRows` below, which does the copying.
 public func gatherRows(_ data: [Float], rows indices: [Int], width: Int) -> [Float] {
+    guard width > 0 else { return [] }
     var out = [Float](repeating: 0, count: indices.count * width)
-    for (r, index) in indices.enumerated() {
-        precondition(index >= 0 && (index + 1) * width <= data.count, "gatherRows: row \(index) out of range")
-        out[(r * width)..<((r + 1) * width)] = data[(index * width)..<((index + 1) * width)]
+    out.withUnsafeMutableBufferPointer { destination in
+        data.withUnsafeBufferPointer { source in
+            gatherRows(from: source.baseAddress!, sourceRows: data.count / width, width: width,
+                       indices: indices[...], into: destination.baseAddress!)
+        }
     }
     return out
 }

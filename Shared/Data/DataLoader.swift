@@ -67,15 +67,8 @@ public struct DataLoader {
 
     /// Gathers the rows `indices` into one batch.
     public func batch(_ indices: [Int]) -> Batch {
-        let D = features
-        var gathered = [Float](repeating: 0, count: indices.count * D)
-        gathered.withUnsafeMutableBufferPointer { destination in
-            inputs.withUnsafeBufferPointer { source in
-                gatherRows(from: source.baseAddress!, sourceRows: count, width: D, indices: indices[...],
-                           into: destination.baseAddress!)
-            }
-        }
-        return Batch(inputs: gathered, labels: indices.map { labels[$0] }, indices: indices)
+        Batch(inputs: gatherRows(inputs, rows: indices, width: features), labels: indices.map { labels[$0] },
+              indices: indices)
     }
 
     /// The batches of one epoch, gathered as the loop asks for them.

@@ -39,18 +39,11 @@ public struct LabeledImages {
 
     /// Gathers a mini-batch: pixels (indices.count, features) and labels (indices.count).
     public func batch(_ indices: [Int]) -> (pixels: [Float], labels: [Int]) {
-        let D = features
-        var out = [Float](repeating: 0, count: indices.count * D)
-        out.withUnsafeMutableBufferPointer { dst in
-            pixels.withUnsafeBufferPointer { src in
-                for (row, index) in indices.enumerated() {
-                    precondition(index >= 0 && index < count, "batch: index \(index) outside 0..<\(count)")
-                    let from = src.baseAddress! + index * D
-                    (dst.baseAddress! + row * D).update(from: from, count: D)
-                }
-            }
+        let batchLabels = indices.map { index in
+            precondition(index >= 0 && index < count, "batch: index \(index) outside 0..<\(count)")
+            return labels[index]
         }
-        return (out, indices.map { labels[$0] })
+        return (gatherRows(pixels, rows: indices, width: features), batchLabels)
     }
 
     /// A seeded random split: a fraction `trainFraction` (rounded down) of the images, shuffled,
