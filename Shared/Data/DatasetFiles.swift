@@ -15,7 +15,7 @@ public enum DatasetFiles {
         var candidates = [joinPath(currentDirectory(), "Datasets")]
         // .../Shared/Data/DatasetFiles.swift -> drop three components -> package root.
         var root = sourceFile
-        for _ in 0..<3 { root = containingFolder(root) }
+        for _ in 0..<3 { root = parentDirectory(of: root) }
         let fromSource = joinPath(root, "Datasets")
         if !candidates.contains(fromSource) { candidates.append(fromSource) }
         return candidates
@@ -46,8 +46,8 @@ public enum DatasetFiles {
     }
 }
 
-// MARK: Path helpers (plain strings, "/"-separated; `joinPath` and `createDirectories` are
-// in Shared/Tools/Metrics.swift)
+// MARK: Path helpers (plain strings, "/"-separated; `joinPath`, `parentDirectory` and
+// `createDirectories` are in Shared/Tools/Metrics.swift)
 
 func currentDirectory() -> String {
     var buffer = [CChar](repeating: 0, count: 4096)
@@ -55,8 +55,3 @@ func currentDirectory() -> String {
     return String(cString: buffer)
 }
 
-/// The folder holding `path`: "/a/b/c.swift" -> "/a/b", "/a" -> "/", "c.swift" -> ".".
-private func containingFolder(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return slash == path.startIndex ? "/" : String(path[..<slash])
-}

@@ -144,7 +144,7 @@ public enum MNIST {
             let fileName = name + ".gz"
             let destination = joinPath(folder, fileName)
             let expectedMD5 = dataset.publishedMD5[fileName]!
-            if fileExists(destination), try MD5.hexDigest(readRawFile(destination)) == expectedMD5 { continue }
+            if fileExists(destination), try MD5.hexDigest(readFileBytes(destination)) == expectedMD5 { continue }
             var failures: [String] = []
             var done = false
             for mirror in dataset.mirrors where !done {
@@ -157,7 +157,7 @@ public enum MNIST {
                     unlink(partial)
                     continue
                 }
-                let actual = MD5.hexDigest(try readRawFile(partial))
+                let actual = MD5.hexDigest(try readFileBytes(partial))
                 guard actual == expectedMD5 else {
                     failures.append("\(url): MD5 \(actual), expected \(expectedMD5)")
                     unlink(partial)
@@ -215,23 +215,6 @@ public enum MNIST {
             }
             initialized = bytes.count
         }
-    }
-
-    /// The file's bytes as stored (no gunzip), for checksums.
-    static func readRawFile(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "rb") else {
-            throw WorkbookError("\(path): cannot open (\(String(cString: strerror(errno))))")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let got = fread(&chunk, 1, chunk.count, file)
-            bytes.append(contentsOf: chunk[0..<got])
-            if got < chunk.count { break }
-        }
-        if ferror(file) != 0 { throw WorkbookError("\(path): read error") }
-        return bytes
     }
 
     /// Runs curl; returns nil on success, else one line describing the failure.

@@ -118,7 +118,7 @@ public struct TextCorpus {
     /// - A file that is mostly not text (over half its bytes invalid) is rejected instead.
     public static func load(path: String, warn: Bool = true) throws -> TextCorpus {
         guard fileExists(path) else { throw WorkbookError("\(path): no such file") }
-        let bytes = try MNIST.readRawFile(path)
+        let bytes = try readFileBytes(path)
         guard !bytes.isEmpty else { throw WorkbookError("\(path): the file is empty") }
         let (text, replaced) = decodeUTF8(bytes)
         if replaced * 2 > bytes.count {
