@@ -2,7 +2,6 @@
 // (warm-up, then the median of several repetitions that each run long enough to be timed
 // well), and the record type written by `--json` in DESIGN.md's shape:
 //   {"name": "gemm", "params": {"m": 512, "n": 512, "k": 512, "threads": 2}, "value": 181.2, "unit": "GFLOP/s"}
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -86,11 +85,6 @@ extension Substring {
 
 // MARK: - Timing
 
-/// Seconds on a monotonic clock.
-func now() -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
-}
-
 /// The median time of one call to `body`, in seconds.
 /// 1. Warm-up: one call (caches, page faults, thread-local buffers), timed to estimate the cost.
 /// 2. Each repetition runs `body` enough times in a row to last ≥ `minimumSeconds` (a timer
@@ -101,20 +95,19 @@ func now() -> Double {
 /// Calls that are slow (a naive loop at 512) get fewer repetitions so a table stays quick.
 func medianSeconds(repetitions: Int = 9, minimumSeconds: Double = 0.02,
                    _ body: () -> Void) -> Double {
-    var start = now()
+    var start = monotonicSeconds()
     body()
-    let estimate = max(now() - start, 1e-9)
+    let estimate = max(monotonicSeconds() - start, 1e-9)
     let calls = max(1, Int((minimumSeconds / estimate).rounded(.up)))
     let repetitions = estimate > 0.25 ? min(repetitions, 3) : repetitions
     var times: [Double] = []
     for repetition in 0...repetitions {
-        start = now()
+        start = monotonicSeconds()
         for _ in 0..<calls { body() }
-        let perCall = (now() - start) / Double(calls)
+        let perCall = (monotonicSeconds() - start) / Double(calls)
         if repetition > 0 { times.append(perCall) }   // repetition 0 is the warm-up
     }
-    times.sort()
-    return times[times.count / 2]
+    return median(times)
 }
 
 /// The median of `values` (the upper one of the middle two for an even count); NaN if empty.
