@@ -61,6 +61,9 @@ public func formatFixed(_ x: Double, digits: Int) -> String {
     return String(cString: buffer)
 }
 
+/// A fraction as a percentage with one decimal: 0.975 -> "97.5%".
+public func formatPercent(_ fraction: Double) -> String { formatFixed(100 * fraction, digits: 1) + "%" }
+
 /// A progress display for one loop of `total` steps.
 ///
 ///     let progress = Progress(total: steps, label: "train")

@@ -84,7 +84,7 @@ func perceptronOnBlobs(_ data: Week01Data, _ config: Week01Config, rng: inout Sp
     let run = trainPerceptron(points: data.blobPoints, labels: data.blobLabels, features: 2,
                               maxEpochs: config.maxEpochs, learningRate: config.learningRate, rng: &rng)
     for (i, mistakes) in run.mistakesPerEpoch.enumerated() {
-        say("perceptron epoch \(i + 1) | mistakes \(mistakes) | train accuracy \(percent(run.accuracyPerEpoch[i]))")
+        say("perceptron epoch \(i + 1) | mistakes \(mistakes) | train accuracy \(formatPercent(run.accuracyPerEpoch[i]))")
     }
     if let epoch = run.convergedEpoch {
         say("perceptron converged at epoch \(epoch): every point on the right side of the line")
@@ -98,7 +98,7 @@ func perceptronOnBlobs(_ data: Week01Data, _ config: Week01Config, rng: inout Sp
 func perceptronOnXOR(_ data: Week01Data, _ config: Week01Config, rng: inout SplitMix64) -> PerceptronRun {
     let run = trainPerceptron(points: data.xorPoints, labels: data.xorLabels, features: 2,
                               maxEpochs: config.maxEpochs, learningRate: config.learningRate, rng: &rng)
-    say("perceptron on XOR: best accuracy \(percent(run.bestAccuracy)) over \(run.mistakesPerEpoch.count) epochs, "
+    say("perceptron on XOR: best accuracy \(formatPercent(run.bestAccuracy)) over \(run.mistakesPerEpoch.count) epochs, "
         + "at least \(run.mistakesPerEpoch.min() ?? 0) mistake(s) in every epoch")
     say("  why: a line w·x + b = 0 with (0,1) and (1,0) on the positive side needs w1 + b > 0 and w0 + b > 0,")
     say("  so w0 + w1 + 2b > 0; with (0,0) and (1,1) on the other side it needs b ≤ 0 and w0 + w1 + b ≤ 0,")
@@ -118,7 +118,7 @@ func twoLayerNetOnXOR(_ data: Week01Data, _ config: Week01Config, rng: inout Spl
                                learningRate: config.netLearningRate, recordEvery: max(1, config.steps / 100))
     let every = max(1, (run.steps.count - 1) / 5)
     for i in run.steps.indices where i % every == 0 || i == run.steps.count - 1 {
-        say("two-layer net step \(run.steps[i]) | loss \(formatFixed(run.losses[i], digits: 4)) | accuracy \(percent(run.accuracies[i]))")
+        say("two-layer net step \(run.steps[i]) | loss \(formatFixed(run.losses[i], digits: 4)) | accuracy \(formatPercent(run.accuracies[i]))")
     }
     let predictions = run.net.predict(data.xorPoints, rows: 4)
     let accuracy = Double(zip(predictions, data.xorLabels).filter { $0 == $1 }.count) / 4
@@ -155,7 +155,7 @@ func writeWeek01Outputs(_ data: Week01Data, _ config: Week01Config, blobRun: Per
 
     let xorRange = (x: -0.5...1.5, y: -0.5...1.5)
     let xorLineSVG = Plot.scatter(
-        title: "Perceptron on XOR, best epoch: \(percent(xorRun.bestAccuracy))",
+        title: "Perceptron on XOR, best epoch: \(formatPercent(xorRun.bestAccuracy))",
         xLabel: "x₀", yLabel: "x₁", points: xorScatterPoints, classNames: ["0 (same)", "1 (different)"],
         region: { xorPerceptron.predict([Float($0), Float($1)][...]) },
         lines: boundarySeries(xorPerceptron, name: "perceptron line", range: xorRange))
@@ -167,7 +167,7 @@ func writeWeek01Outputs(_ data: Week01Data, _ config: Week01Config, blobRun: Per
                  Series("two-layer net (final)", x: [1, Double(max(xorRun.accuracyPerEpoch.count, 2))],
                         y: [netAccuracy, netAccuracy], dashed: true)])
     let xorNetSVG = Plot.scatter(
-        title: "Two-layer net (\(config.hidden) tanh units) on XOR: \(percent(netAccuracy))",
+        title: "Two-layer net (\(config.hidden) tanh units) on XOR: \(formatPercent(netAccuracy))",
         xLabel: "x₀", yLabel: "x₁", points: xorScatterPoints, classNames: ["0 (same)", "1 (different)"],
         region: { net.predict([Float($0), Float($1)], rows: 1)[0] })
     files.append(joinPath(config.out, "xor.svg"))
@@ -196,9 +196,9 @@ func writeWeek01Outputs(_ data: Week01Data, _ config: Week01Config, blobRun: Per
     ]
     files.append(try metrics.write(final: final, to: config.out))
     say("")
-    say("summary: perceptron on blobs \(percent(blobRun.accuracyPerEpoch.last ?? 0))"
+    say("summary: perceptron on blobs \(formatPercent(blobRun.accuracyPerEpoch.last ?? 0))"
         + (blobRun.convergedEpoch.map { " (converged at epoch \($0))" } ?? " (not converged)")
-        + " | perceptron on XOR at most \(percent(xorRun.bestAccuracy)) | two-layer net on XOR \(percent(netAccuracy))"
+        + " | perceptron on XOR at most \(formatPercent(xorRun.bestAccuracy)) | two-layer net on XOR \(formatPercent(netAccuracy))"
         + " | \(formatFixed(seconds, digits: 2)) s")
     say("wrote \(files.joined(separator: ", "))")
     return files
@@ -248,6 +248,4 @@ func extent(_ values: [Double]) -> ClosedRange<Double> {
     return (low - pad)...(high + pad)
 }
 
-/// 0.975 → "97.5%".
-func percent(_ fraction: Double) -> String { formatFixed(100 * fraction, digits: 1) + "%" }
 

@@ -202,7 +202,7 @@ func logisticRegressionOnToySets(_ data: Week02Data, _ config: Week02Config) -> 
         return (model, accuracy(model.predict(set.points, rows: count), set.labels))
     }
     let moons = fit(data.moons), blobs = fit(data.blobs)
-    say("logistic regression: moons \(percent(moons.accuracy)) (a line cannot follow the curves), blobs \(percent(blobs.accuracy))")
+    say("logistic regression: moons \(formatPercent(moons.accuracy)) (a line cannot follow the curves), blobs \(formatPercent(blobs.accuracy))")
     return LogisticFits(moonsModel: moons.model, moonsAccuracy: moons.accuracy,
                         blobsModel: blobs.model, blobsAccuracy: blobs.accuracy)
 }
@@ -241,12 +241,12 @@ func softmaxRegressionOnDigits(_ data: Week02Data, _ config: Week02Config, clock
         history.append(["epoch": Double(epoch), "train_loss": lossSum / Double(seen), "test_loss": testLoss,
                         "test_accuracy": testAccuracy, "seconds": clock.seconds])
         progress.update(step: epoch, loss: lossSum / Double(seen), items: seen,
-                        extra: "test loss \(formatFixed(testLoss, digits: 4)) | test accuracy \(percent(testAccuracy))")
+                        extra: "test loss \(formatFixed(testLoss, digits: 4)) | test accuracy \(formatPercent(testAccuracy))")
     }
     progress.finish()
     let testAccuracy = history.last?["test_accuracy"] ?? 0
     let trainAccuracy = accuracy(softmax.predict(digitsTrain.pixels, rows: digitsTrain.count), digitsTrain.labels)
-    say("softmax regression on digits: train \(percent(trainAccuracy)), test \(percent(testAccuracy))")
+    say("softmax regression on digits: train \(formatPercent(trainAccuracy)), test \(formatPercent(testAccuracy))")
     return SoftmaxRun(model: softmax, history: history, trainAccuracy: trainAccuracy, testAccuracy: testAccuracy)
 }
 
@@ -304,8 +304,8 @@ func writeWeek02Outputs(_ data: Week02Data, _ config: Week02Config, gradientChec
     }
     files.append(joinPath(config.out, "logistic_regression.svg"))
     try writeTextFile(Plot.sideBySide([
-        scatter("Logistic regression on moons: \(percent(moonsAccuracy))", moons, moonsModel),
-        scatter("Logistic regression on blobs: \(percent(blobsAccuracy))", blobs, blobsModel),
+        scatter("Logistic regression on moons: \(formatPercent(moonsAccuracy))", moons, moonsModel),
+        scatter("Logistic regression on blobs: \(formatPercent(blobsAccuracy))", blobs, blobsModel),
     ]), to: files.last!)
     let epochs = history.map { $0["epoch"]! }
     // Each class's weight column W[:, c] as an 8×8 image: the "template" the class is matched against.
@@ -347,8 +347,8 @@ func writeWeek02Outputs(_ data: Week02Data, _ config: Week02Config, gradientChec
     say("")
     say("summary: GD = normal equations to \(formatScientific(gap)) | lr \(formatFixed(Double(sweep[2].learningRate), digits: 3)) "
         + (sweep[2].run.divergedAtStep != nil ? "diverged (detected)" : "did not diverge")
-        + " | logistic: moons \(percent(moonsAccuracy)), blobs \(percent(blobsAccuracy))"
-        + " | digits test accuracy \(percent(digitsTestAccuracy)) (the baseline for week 3) | \(formatFixed(seconds, digits: 2)) s")
+        + " | logistic: moons \(formatPercent(moonsAccuracy)), blobs \(formatPercent(blobsAccuracy))"
+        + " | digits test accuracy \(formatPercent(digitsTestAccuracy)) (the baseline for week 3) | \(formatFixed(seconds, digits: 2)) s")
     say("wrote \(files.joined(separator: ", "))")
     return files
 }
@@ -430,6 +430,4 @@ func snakeCase(_ name: String) -> String {
     return out
 }
 
-/// 0.975 → "97.5%".
-func percent(_ fraction: Double) -> String { formatFixed(100 * fraction, digits: 1) + "%" }
 

@@ -77,7 +77,7 @@ func writeWeek03Outputs(model: MLP, data: Week03Data, config: Week03Config, run:
 
     let classes = data.test.classNames
     let counts = confusionMatrix(labels: data.test.labels, predictions: test.predictions, classes: classes.count)
-    try save(Plot.heatmap(title: "Test confusion matrix (\(name), accuracy \(percent(test.accuracy)))",
+    try save(Plot.heatmap(title: "Test confusion matrix (\(name), accuracy \(formatPercent(test.accuracy)))",
                           values: counts.map(Double.init), rows: classes.count, columns: classes.count,
                           rowLabels: classes, columnLabels: classes,
                           xLabel: "predicted class", yLabel: "true class"), "confusion.svg")
@@ -104,12 +104,12 @@ func week03Summary(_ result: Week03Result, data: Week03Data) -> [String] {
     var lines = ["summary: \(data.train.name), layers \(result.config.layers!.map(String.init).joined(separator: "-")), \(result.config.activation.rawValue), \(result.config.initialization.rawValue) init"]
     if let divergence = result.divergence { lines.append("  " + divergence) }
     let testLoss = result.test.loss.isFinite ? formatFixed(result.test.loss, digits: 4) : "not finite"
-    lines.append("  test accuracy \(percent(result.test.accuracy)), test loss \(testLoss) after \(result.history.count) epochs, median epoch \(formatFixed(medianEpochSeconds(result.history), digits: 3)) s")
+    lines.append("  test accuracy \(formatPercent(result.test.accuracy)), test loss \(testLoss) after \(result.history.count) epochs, median epoch \(formatFixed(medianEpochSeconds(result.history), digits: 3)) s")
     if let spread = result.history.last?.spread {
         lines.append("  largest difference between two hidden units' weights: \(formatScientific(Double(spread)))\(spread == 0 ? " (all units identical: symmetry never broken)" : "")")
     }
     if result.config.activation == .relu {
-        lines.append("  dead ReLUs (never fire on the test set): \(percent(result.test.deadFraction))")
+        lines.append("  dead ReLUs (never fire on the test set): \(formatPercent(result.test.deadFraction))")
     }
     if let norms = result.history.last?.train.gradientNorms {
         lines.append("  last epoch's mean ‖dW‖ per layer: " + norms.map { formatScientific($0) }.joined(separator: ", "))

@@ -240,15 +240,15 @@ struct EpochRecord {
 
     /// The progress line a learner reads after every epoch.
     func line(of epochs: Int, config: Week03Config) -> String {
-        var text = "epoch \(epoch)/\(epochs) | train loss \(formatFixed(train.trainLoss, digits: 4)) acc \(percent(train.trainAccuracy))"
-        if let validation { text += " | val loss \(formatFixed(validation.loss, digits: 4)) acc \(percent(validation.accuracy))" }
-        if let testAccuracy { text += " | test acc \(percent(testAccuracy))" }
+        var text = "epoch \(epoch)/\(epochs) | train loss \(formatFixed(train.trainLoss, digits: 4)) acc \(formatPercent(train.trainAccuracy))"
+        if let validation { text += " | val loss \(formatFixed(validation.loss, digits: 4)) acc \(formatPercent(validation.accuracy))" }
+        if let testAccuracy { text += " | test acc \(formatPercent(testAccuracy))" }
         text += " | \(formatFixed(train.seconds, digits: 2)) s"
         if config.initialization == .zero || config.experiment == .symmetry {
             text += " | hidden-unit spread \(formatScientific(Double(spread)))"
         }
         if config.activation == .relu {
-            text += " | dead ReLUs \(percent(deadFraction))"
+            text += " | dead ReLUs \(formatPercent(deadFraction))"
         }
         if config.experiment == .vanishing || config.activation == .sigmoid {
             text += " | |dW| " + train.gradientNorms.map { formatScientific($0, digits: 1) }.joined(separator: " ")
@@ -307,5 +307,3 @@ func trainMLP(_ model: MLP, data: Week03Data, config: Week03Config, rng: inout S
 
 // MARK: - Formatting
 
-/// A fraction as a percentage with one decimal ("97.2%").
-func percent(_ fraction: Double) -> String { formatFixed(fraction * 100, digits: 1) + "%" }

@@ -85,7 +85,7 @@ func experimentSummary(_ runs: [ExperimentRun]) -> [String] {
         guard let last = run.last else { return "  \(run.name): \(run.divergence ?? "no epochs")" }
         var text = "  \(run.name): train loss \(formatFixed(last.trainLoss, digits: 4))"
         if let valLoss = last.valLoss, let valAccuracy = last.valAccuracy, let gap = run.gap {
-            text += ", val loss \(formatFixed(valLoss, digits: 4)) (gap \(formatFixed(gap, digits: 4))), val acc \(percent(valAccuracy))"
+            text += ", val loss \(formatFixed(valLoss, digits: 4)) (gap \(formatFixed(gap, digits: 4))), val acc \(formatPercent(valAccuracy))"
         }
         if let divergence = run.divergence { text += " — " + divergence }
         return text
@@ -229,7 +229,7 @@ func week04Summary(_ result: Week04Result, data: Week04Data) -> [String] {
         lines.append("  diverged: " + divergence + "; no test evaluation")
     } else if let test = result.test {
         lines.append("  \(result.stopReason); best validation loss at epoch \(result.bestEpoch)")
-        lines.append("  test accuracy \(percent(test.accuracy)), test loss \(formatFixed(test.loss, digits: 4)) (measured once, with the best-validation weights)")
+        lines.append("  test accuracy \(formatPercent(test.accuracy)), test loss \(formatFixed(test.loss, digits: 4)) (measured once, with the best-validation weights)")
     }
     if !result.comparison.isEmpty {
         lines.append("  \(c.experiment.rawValue):")

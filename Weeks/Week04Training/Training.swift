@@ -144,8 +144,8 @@ struct EpochRecord: Equatable {
 
     /// The line a learner reads after every epoch.
     func line(of epochs: Int) -> String {
-        var text = "epoch \(epoch)/\(epochs) | lr \(formatScientific(learningRate)) | train loss \(formatFixed(trainLoss, digits: 4)) acc \(percent(trainAccuracy))"
-        if let valLoss, let valAccuracy { text += " | val loss \(formatFixed(valLoss, digits: 4)) acc \(percent(valAccuracy))" }
+        var text = "epoch \(epoch)/\(epochs) | lr \(formatScientific(learningRate)) | train loss \(formatFixed(trainLoss, digits: 4)) acc \(formatPercent(trainAccuracy))"
+        if let valLoss, let valAccuracy { text += " | val loss \(formatFixed(valLoss, digits: 4)) acc \(formatPercent(valAccuracy))" }
         return text + " | \(formatFixed(seconds, digits: 2)) s"
     }
 }
@@ -374,5 +374,3 @@ extension Trainer {
 
 // MARK: - Formatting
 
-/// A fraction as a percentage with one decimal ("97.2%").
-func percent(_ fraction: Double) -> String { formatFixed(fraction * 100, digits: 1) + "%" }
