@@ -35,8 +35,7 @@ import Darwin
 ///    numbers, with the accumulators never leaving registers for the whole K loop. Sixteen
 ///    independent accumulators also hide the FMA latency (4 cycles x 2 pipes = 8 in flight).
 ///    Why 8 rows: the batch sizes here (32, 128) and the MLP's 784 are multiples of 8, so no
-///    tile is wasted on padding rows; with 6 rows a 32-row LSTM batch took 6 tiles (36 rows)
-///    and the LSTM step ran 15% slower.
+///    tile is wasted on padding rows (a 6-row tile would cover a 32-row batch with 36 rows).
 ///
 /// 2. **Blocking for the caches.** The loops around the micro-kernel cut the problem so the
 ///    data it reads sits in a cache that can feed it:
@@ -56,10 +55,10 @@ import Darwin
 ///    that stay in cache, whatever lda/ldb are. Packing is also where the transposes vanish:
 ///    op(A) and op(B) are read through their strides once, while packing, so one micro-kernel
 ///    serves all four transpose combinations. (The A panel comes in two layouts, 8 rows of kc
-///    or kc groups of 8, whichever makes the copy from A contiguous; the micro-kernel takes
-///    the panel's strides. Packing A one float at a time cost up to 20% at the MLP's shapes.)
+///    or kc groups of 8, whichever makes the copy from A contiguous, so the copy moves whole
+///    runs of memory; the micro-kernel takes the panel's strides.)
 ///    A stored (M, K) is not copied at all: its rows already run along k, and 8 rows read
-///    through lda stream well enough (copying them cost the MLP's forward pass 5-8%).
+///    through lda stream well enough, so a copy would only add memory traffic.
 ///    Only a ragged last panel (fewer than 8 rows) is copied, to pad it with zeros.
 ///    Edges are zero-padded to whole 8 x 32 tiles, so any M, N, K work; a partial tile is
 ///    computed in full and only its valid part is written to C.
