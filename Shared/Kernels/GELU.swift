@@ -19,9 +19,14 @@ let geluCubic: Float = 0.044715
 /// Reference: `geluForwardNaive`.
 public func geluForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "geluForward: negative count \(n)")
-    parallelMap16(out, x, count: n) { x in
-        let u = geluScale * (x + geluCubic * x * x * x)
-        return x * sigmoid16(2 * u)                  // ½x(1 + tanh u) = x·σ(2u)
+    // Each value goes through the same vector function whichever thread's range holds it,
+    // so the thread count changes no bits.
+    parallelRanges(n) { range in
+        let start = range.lowerBound
+        map16(out + start, x + start, count: range.count) { x in
+            let u = geluScale * (x + geluCubic * x * x * x)
+            return x * sigmoid16(2 * u)              // ½x(1 + tanh u) = x·σ(2u)
+        }
     }
 }
 
@@ -39,12 +44,15 @@ public func geluForward(_ out: inout [Float], _ x: [Float]) {
 public func geluBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                          x: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "geluBackward: negative count \(n)")
-    parallelAccumulate16(dX, dOut, x, count: n) { dOut, x in
-        // in the forward pass this was: u = √(2/π)·(x + 0.044715·x³), out = x·σ(2u)
-        let u = geluScale * (x + geluCubic * x * x * x)
-        let s = sigmoid16(2 * u)                         // ½(1 + t)
-        let dUdX = geluScale * (1 + 3 * geluCubic * x * x)
-        return dOut * (s + 2 * x * s * (1 - s) * dUdX)   // ½(1+t) + ½x(1−t²)·u'
+    parallelRanges(n) { range in
+        let start = range.lowerBound
+        accumulate16(dX + start, dOut + start, x + start, count: range.count) { dOut, x in
+            // in the forward pass this was: u = √(2/π)·(x + 0.044715·x³), out = x·σ(2u)
+            let u = geluScale * (x + geluCubic * x * x * x)
+            let s = sigmoid16(2 * u)                         // ½(1 + t)
+            let dUdX = geluScale * (1 + 3 * geluCubic * x * x)
+            return dOut * (s + 2 * x * s * (1 - s) * dUdX)   // ½(1+t) + ½x(1−t²)·u'
+        }
     }
 }
 

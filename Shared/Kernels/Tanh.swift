@@ -6,7 +6,9 @@
 /// split across threads.   x, out: (n values); out is overwritten (out may be x).
 public func tanhForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "tanhForward: negative count \(n)")
-    parallelMap16(out, x, count: n, tanh16)
+    parallelRanges(n) { range in
+        map16(out + range.lowerBound, x + range.lowerBound, count: range.count, tanh16)
+    }
 }
 
 /// Array form of `tanhForward`.
@@ -21,7 +23,12 @@ public func tanhForward(_ out: inout [Float], _ x: [Float]) {
 public func tanhBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                          out: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "tanhBackward: negative count \(n)")
-    parallelAccumulate16(dX, dOut, out, count: n) { dOut, y in dOut * (1 - y * y) }
+    parallelRanges(n) { range in
+        let start = range.lowerBound
+        accumulate16(dX + start, dOut + start, out + start, count: range.count) { dOut, y in
+            dOut * (1 - y * y)
+        }
+    }
 }
 
 /// Array form of `tanhBackward`.
