@@ -40,14 +40,14 @@ import Shared
         let vocabulary = CharVocabulary(text: "abc \n")
         let model = RecurrentLanguageModel(core: RNN(inputSize: vocabulary.size, hiddenSize: 4, rng: &rng), rng: &rng)
         #expect(throws: WorkbookError.self) {
-            try sampleText(model, vocabulary: vocabulary, prompt: "abz", count: 5, temperature: 1, rng: &rng)
+            try sampleText(model, tokenizer: vocabulary, prompt: "abz", count: 5, sampling: SamplingSettings(), startToken: 0, rng: &rng)
         }
         do {
-            _ = try sampleText(model, vocabulary: vocabulary, prompt: "abz", count: 5, temperature: 1, rng: &rng)
+            _ = try sampleText(model, tokenizer: vocabulary, prompt: "abz", count: 5, sampling: SamplingSettings(), startToken: 0, rng: &rng)
         } catch let error as WorkbookError {
             #expect(error.message.contains("'z'"))
         }
-        let text = try sampleText(model, vocabulary: vocabulary, prompt: "ab", count: 5, temperature: 1, rng: &rng)
+        let text = try sampleText(model, tokenizer: vocabulary, prompt: "ab", count: 5, sampling: SamplingSettings(), startToken: 0, rng: &rng)
         #expect(text.hasPrefix("ab") && text.unicodeScalars.count == 7)
         // the program checks --prompt before training
         #expect(throws: WorkbookError.self) { try CharacterData.load(corpus: nil, prompt: "ROMEO: ☃") }

@@ -85,17 +85,18 @@ struct Week06Config {
     var runsClipping: Bool { experiment != "rnn-vs-lstm" }
 
     /// The training loop's settings for the RNN-vs-LSTM comparison (identical for both cells).
-    var training: RecurrentTrainingConfig {
-        RecurrentTrainingConfig(steps: steps, batchSize: batch, blockSize: block, learningRate: learningRate,
-                                clip: clip > 0 ? clip : nil, evalEvery: evalEvery,
-                                evalWindows: evalWindows > 0 ? evalWindows : nil, sampleEvery: 0,
-                                sampleLength: sampleLength, temperature: temperature)
+    func training(startToken: Int) -> LanguageModelTrainingConfig {
+        LanguageModelTrainingConfig(steps: steps, batchSize: batch, blockSize: block, learningRate: learningRate,
+                                    clip: clip > 0 ? clip : nil, evalEvery: evalEvery,
+                                    evalWindows: evalWindows > 0 ? evalWindows : nil, sampleEvery: 0,
+                                    sampleLength: sampleLength, sampling: SamplingSettings(temperature: temperature),
+                                    sampleStartToken: startToken)
     }
 
     /// The clipping experiment's settings: `clipped` on or off, everything else equal.
-    func clippingTraining(clipped: Bool) -> RecurrentTrainingConfig {
-        RecurrentTrainingConfig(steps: clipSteps, batchSize: batch, blockSize: block, learningRate: clipLearningRate,
-                                clip: clipped ? (clip > 0 ? clip : 1) : nil, evalEvery: max(1, clipSteps / 10),
-                                evalWindows: evalWindows > 0 ? evalWindows : 200, sampleEvery: 0)
+    func clippingTraining(clipped: Bool) -> LanguageModelTrainingConfig {
+        LanguageModelTrainingConfig(steps: clipSteps, batchSize: batch, blockSize: block, learningRate: clipLearningRate,
+                                    clip: clipped ? (clip > 0 ? clip : 1) : nil, evalEvery: max(1, clipSteps / 10),
+                                    evalWindows: evalWindows > 0 ? evalWindows : 200, sampleEvery: 0)
     }
 }
