@@ -94,6 +94,10 @@ struct Week05Config {
             }
             options.record("lr", .number(Double(learningRate)))
         }
+        if batch % microBatches != 0 {
+            options.reportError("--micro-batches \(microBatches) must divide --batch \(batch) into equal micro-batches")
+        }
+        if carry && microBatches > 1 { options.reportError("--carry works with one micro-batch per step (--micro-batches 1)") }
     }
 
     /// The training loop's settings. configJSON: every flag's value, stored in checkpoints.
