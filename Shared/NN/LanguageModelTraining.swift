@@ -226,9 +226,11 @@ public final class LanguageModelTrainer {
     /// Trains until `config.steps` (or until `stopAfter` steps in all, or divergence), evaluating
     /// every `evalEvery` steps, sampling every `sampleEvery`, checkpointing every
     /// `checkpointEvery` and at the end. `tokenizer` decodes the samples; `log` gets samples and
-    /// messages; `label` starts each progress line.
+    /// messages; `label` starts each progress line; `progressNote` adds text to it from the
+    /// tokens per second so far (a GPT's model FLOPs utilisation, say).
     @discardableResult
     public func train(label: String, tokenizer: (any Tokenizer)? = nil, stopAfter: Int? = nil,
+                      progressNote: ((_ tokensPerSecond: Double) -> String)? = nil,
                       log: (String) -> Void = { _ in }) throws -> LanguageModelTrainingRun {
         let start = monotonicSeconds()
         let T = config.blockSize, B = config.batchSize
@@ -249,8 +251,10 @@ public final class LanguageModelTrainer {
             sinceEval = (sinceEval.loss + loss, sinceEval.norm + norm, sinceEval.count + 1)
             tokens += B * T
             let elapsed = monotonicSeconds() - start
-            var extra = formatCount(Double(tokens) / max(elapsed, 1e-9)) + " tokens/s"
+            let tokensPerSecond = Double(tokens) / max(elapsed, 1e-9)
+            var extra = formatCount(tokensPerSecond) + " tokens/s"
             if !constantRate { extra += " | lr " + formatScientific(Double(optimizer.learningRate)) }
+            if let note = progressNote?(tokensPerSecond), !note.isEmpty { extra += " | " + note }
             progress.update(step: step, loss: loss, extra: extra)
 
             if step % config.evalEvery == 0 || step == config.steps {

@@ -58,7 +58,7 @@ struct Week05Config {
                                   help: "validation windows of T characters per evaluation during training; 0 = the whole split (--quick: 100)")
         sampleEvery = options.int("sample-every", default: 1000, range: 0...10_000_000, help: "print a sample every this many steps; 0 = never (--quick: 0)")
         sampleLength = options.int("sample-length", default: 300, range: 0...1_000_000, help: "characters per sample (--quick: 100)")
-        temperature = options.float("temperature", default: 0.8, range: 0.01...100, help: "sampling temperature: < 1 safer, > 1 wilder")
+        temperature = options.float("temperature", default: 0.8, range: 0...100, help: "sampling temperature: < 1 safer, > 1 wilder, 0 = greedy")
         prompt = options.string("prompt", default: "", help: "text the final sample continues (every character must be in the corpus)")
         topK = options.int("top-k", default: 0, range: 0...1_000_000, help: "sample only from the k most likely characters; 0 = all")
         topP = options.float("top-p", default: 1, range: 1e-6...1, help: "sample from the smallest set of characters reaching this probability; 1 = all")

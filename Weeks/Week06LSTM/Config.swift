@@ -53,7 +53,7 @@ struct Week06Config {
         evalWindows = options.int("eval-windows", default: 0, range: 0...10_000_000,
                                   help: "validation windows of T characters per evaluation during training; 0 = the whole split (--quick: 100)")
         sampleLength = options.int("sample-length", default: 300, range: 0...1_000_000, help: "characters per final sample (--quick: 100)")
-        temperature = options.float("temperature", default: 0.8, range: 0.01...100, help: "sampling temperature")
+        temperature = options.float("temperature", default: 0.8, range: 0...100, help: "sampling temperature; 0 = greedy")
         prompt = options.string("prompt", default: "", help: "text the final samples continue (every character must be in the corpus)")
         clipCell = options.choice("clip-cell", default: "rnn", choices: ["rnn", "lstm"], help: "cell of the clipping experiment")
         clipLearningRate = options.float("clip-lr", default: 2e-2, range: 1e-7...10,
