@@ -109,7 +109,7 @@ public protocol LanguageModel: AnyObject {
     func backward(lossScale: Float)
 
     /// Mean cross-entropy (nats per token) over a whole token stream, cut into non-overlapping
-    /// windows of T tokens (the last N mod T − 1 tokens fall off), each window on its own
+    /// windows of T tokens (a tail shorter than a window falls off), each window on its own
     /// (a recurrent model starts each from a zero state), B windows per forward pass.
     ///   ids: (N) token ids, N ≥ T + 1. A default implementation (over `loss`) is provided.
     func evaluate(ids: [Int], context T: Int, batch B: Int) throws -> Double

@@ -207,15 +207,10 @@ public final class LanguageModelTrainer {
                 + " is no longer finite (try a lower --lr, or clipping); the weights are those of the step before"
             return nil
         }
+        // clipping by global norm, with the norm already measured (clipGradients' rule)
         if let clip = config.clip {
             let factor = clipScale(norm: norm, maxNorm: clip)
-            if factor < 1 {
-                for index in model.parameterLayout.indices {
-                    model.withParameterBuffers(index) { _, gradients in
-                        for i in gradients.indices { gradients[i] *= factor }
-                    }
-                }
-            }
+            if factor < 1 { model.scaleGradients(by: factor) }
         }
         optimizer.step(model)
         return (loss, norm)

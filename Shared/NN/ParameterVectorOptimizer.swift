@@ -139,14 +139,17 @@ extension LanguageModel {
     public func clipGradients(maxNorm: Float) -> Double {
         let norm = gradientNorm()
         let factor = clipScale(norm: norm, maxNorm: maxNorm)
-        if factor < 1 {
-            for index in parameterLayout.indices {
-                withParameterBuffers(index) { _, gradients in
-                    for i in gradients.indices { gradients[i] *= factor }
-                }
+        if factor < 1 { scaleGradients(by: factor) }
+        return norm
+    }
+
+    /// Every gradient *= factor, in place.
+    public func scaleGradients(by factor: Float) {
+        for index in parameterLayout.indices {
+            withParameterBuffers(index) { _, gradients in
+                for i in gradients.indices { gradients[i] *= factor }
             }
         }
-        return norm
     }
 }
 
