@@ -25,7 +25,7 @@ let benchMLP = Benchmark(
     guard ["fashion-mnist", "digits"].contains(dataset) else { throw BenchError("--dataset must be fashion-mnist or digits") }
     guard let epochs = Int(try arguments.value("--epochs") ?? "3"), epochs >= 1,
           let runs = Int(try arguments.value("--runs") ?? "1"), runs >= 1,
-          let threads = Int(try arguments.value("--threads") ?? String(Threads.count)), threads >= 1 else {
+          let threads = Int(try arguments.value("--threads") ?? String(Threads.available)), threads >= 1 else {
         throw BenchError("--epochs, --runs and --threads must be positive integers")
     }
     let baseline = try arguments.value("--baseline")

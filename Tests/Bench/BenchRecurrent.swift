@@ -39,7 +39,6 @@ func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [B
     let script = try flags.value("--baseline-script") ?? "../shared/anchors/char_rnn_torch.py"
     try flags.finish()
     if let baseline, baseline != "torch" { throw BenchError("--baseline: only 'torch' is known, got '\(baseline)'") }
-    Threads.count = threads
 
     let corpus = try corpusPath.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
     let V = corpus.vocabulary.size
@@ -58,14 +57,16 @@ func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [B
         torchMilliseconds = runTorchRecurrentBaseline(script: script, cell: cell, hidden: H, block: T,
                                                       batch: B, threads: threads, corpus: corpusPath)
     }
-    var times: [Double] = []
-    for step in 0..<(steps + 5) {
-        let start = monotonicSeconds()
-        let batch = chunks.randomBatch(batchSize: B, rng: &rng)
-        trainingStep(model, optimizer: optimizer, workspace: workspace, batch: batch, carry: false, clip: 1)
-        if step >= 5 { times.append(monotonicSeconds() - start) }
+    let ours = Threads.$count.withValue(threads) {
+        var times: [Double] = []
+        for step in 0..<(steps + 5) {
+            let start = monotonicSeconds()
+            let batch = chunks.randomBatch(batchSize: B, rng: &rng)
+            trainingStep(model, optimizer: optimizer, workspace: workspace, batch: batch, carry: false, clip: 1)
+            if step >= 5 { times.append(monotonicSeconds() - start) }
+        }
+        return median(times) * 1000
     }
-    let ours = median(times) * 1000
 
     print("\(cell): vocabulary \(V) (\(corpus.name)), hidden \(H), T \(T), batch \(B), threads \(threads), "
           + "\(model.parameters.scalarCount) parameters, median of \(steps) steps")
