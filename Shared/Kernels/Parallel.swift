@@ -9,10 +9,23 @@ import Glibc
 import Darwin
 #endif
 
-/// How many threads the kernels may use. Defaults to the machine's core count; a week's
-/// `--threads` flag sets it once at start-up.
+/// How many threads the kernels may use.
+///
+/// `Threads.count` is a task-local value: a run binds it around its work, and every kernel
+/// called inside (on that thread, or in a task started from it) reads the bound value:
+///
+///     try Threads.$count.withValue(config.threads) { try train(trainer) }
+///
+/// Two runs on different threads or tasks, such as two tests that Swift Testing runs at the
+/// same time, each see their own count. Unbound, it is `Threads.available`. The pool threads
+/// of `parallelFor` are not tasks and do not inherit the binding: they run chunk bodies only,
+/// and a kernel called inside a chunk body loops on its thread anyway (see `parallelFor`).
 public enum Threads {
-    nonisolated(unsafe) public static var count: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    /// The machine's online cores (at least 1).
+    public static let available: Int = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+    /// The thread count of the current run; bind it with `Threads.$count.withValue(n) { ... }`.
+    @TaskLocal public static var count: Int = available
 }
 
 /// Runs `body(chunk)` for chunk in 0..<chunks, on up to `threads` cores (default
@@ -22,10 +35,10 @@ public enum Threads {
 ///
 /// The chunks are dealt out in contiguous ranges, one range per thread (10 chunks on 3
 /// threads: 0..<3, 3..<6, 6..<10). The calling thread runs the first range and long-lived
-/// worker threads (`WorkerPool`) the others, so every range really runs on its own core.
-/// (Dispatch's `concurrentPerform` was tried first: on a busy machine its pool often woke
-/// too late and the caller ran both halves of a GEMM itself, gaining nothing.)
-/// A parallelFor inside another one's body simply loops on its thread.
+/// worker threads (`WorkerPool`) the others, so every range really runs on its own core: its
+/// workers are already awake (spinning) when work comes in quick succession, which is what
+/// keeps a 2-core split worth having on a machine that others are loading too.
+/// A parallelFor inside another one's body simply loops on its thread (the pool is busy).
 public func parallelFor(_ chunks: Int, threads: Int? = nil, _ body: (Int) -> Void) {
     let threads = min(threads ?? Threads.count, chunks)
     if threads <= 1 {

@@ -440,18 +440,19 @@ public struct CommonFlags {
     public let quick: Bool
     /// Folder for metrics.json, plots and checkpoints.
     public let out: String
-    /// Threads the kernels may use (also written to `Threads.count`).
+    /// Threads the kernels may use. Nothing is set by reading the flag: the run binds it,
+    /// `Threads.$count.withValue(threads) { ... }`, around its work.
     public let threads: Int
 }
 
 /// Declares the flags every week has: `--seed` (default `defaultSeed`), `--quick`,
-/// `--out` (default "runs/WeekNN/") and `--threads` (default: all cores; sets `Threads.count`).
+/// `--out` (default "runs/WeekNN/") and `--threads` (default: the current `Threads.count`, all
+/// cores unless the caller bound another count).
 /// Call right after `Options.init`. week: the program name, e.g. "Week03MLP".
 public func commonFlags(_ options: Options, week: String, defaultSeed: UInt64 = 1337) -> CommonFlags {
     let seed = options.uint64("seed", default: defaultSeed, help: "random seed; the same seed repeats the run exactly")
     let quick = options.flag("quick", help: "a small configuration that finishes in seconds")
     let out = options.string("out", default: "runs/\(week.prefix(6))/", help: "folder for metrics.json, plots and checkpoints")
     let threads = options.int("threads", default: Threads.count, range: 1...256, help: "threads for the kernels")
-    Threads.count = threads
     return CommonFlags(seed: seed, quick: quick, out: out, threads: threads)
 }

@@ -47,8 +47,9 @@ let benchGemm = Benchmark(
     summary: "GFLOP/s of naive, SIMD-only and blocked GEMM on square and MLP shapes",
     flags: ["--threads 1,2            thread counts for the blocked GEMM (default 1,2)",
             "--impls naive,simd,blocked  which implementations to time (default all three)",
-            "--baseline numpy         also run ../shared/anchors/bench_gemm.py, print the ratio",
-            "--baseline-script PATH   where bench_gemm.py is (default ../shared/anchors/bench_gemm.py)"]
+            "--baseline numpy         also run ../shared/anchors/bench_gemm.py in interleaved rounds, print the ratio",
+            "--baseline-script PATH   where bench_gemm.py is (default ../shared/anchors/bench_gemm.py)",
+            roundsFlag, pythonFlag]
 ) { arguments in
     let threadCounts = try arguments.intList("--threads", default: [1, 2])
     let impls = (try arguments.value("--impls") ?? "naive,simd,blocked")
@@ -60,81 +61,100 @@ let benchGemm = Benchmark(
     if let baseline, baseline != "numpy" {
         throw BenchError("--baseline: only 'numpy' is known, got '\(baseline)'")
     }
+    if baseline != nil && !impls.contains("blocked") { throw BenchError("--baseline numpy compares the blocked GEMM: keep it in --impls") }
     let script = try arguments.value("--baseline-script") ?? "../shared/anchors/bench_gemm.py"
+    let rounds = try arguments.rounds()
+    let python = try baselinePython(&arguments)
     try arguments.finish()
 
-    var load = [Double](repeating: 0, count: 3)
-    getloadavg(&load, 3)
-    print("GEMM, float32, C = op(A)·B, GFLOP/s = 2·M·N·K / median time (load average \(fixed(load[0], 2)):"
-          + " compare columns of one run, not runs)")
+    print("GEMM, float32, C = op(A)·B, GFLOP/s = 2·M·N·K / median time (\(machineLoad()))")
+    if baseline != nil {
+        print("blocked and NumPy: medians over \(rounds) rounds of ours then NumPy (\(python)); ratio: median of the"
+              + " per-round ratios blocked / NumPy (above 1: ours is faster), spread: its lowest and highest")
+    }
     var header = padRight("shape (M×K · K×N)", 20) + padLeft("thr", 4) + padLeft("naive", 9)
         + padLeft("SIMD-only", 11) + padLeft("blocked", 9)
-    if baseline != nil { header += padLeft("NumPy", 9) + padLeft("ratio", 7) }
+    if baseline != nil { header += padLeft("NumPy", 9) + padLeft("ratio", 7) + padLeft("spread", 12) }
     print(header)
     print(String(repeating: "-", count: header.count))
 
     var records: [BenchRecord] = []
+    var problems = gemmShapes.map { GemmBuffers($0) }
+    func params(_ shape: GemmShape, threads: Int) -> [(key: String, value: JSONValue)] {
+        [("m", .init(shape.M)), ("n", .init(shape.N)), ("k", .init(shape.K)), ("threads", .init(threads)),
+         ("transpose_a", .bool(shape.transposeA)), ("transpose_b", false)]
+    }
     for threads in threadCounts {
-        // NumPy right before ours, so both see the same machine load.
-        var numpy: [String: Double] = [:]
-        if baseline != nil {
-            numpy = runNumPyBaseline(script: script, threads: threads)
-        }
-        for shape in gemmShapes {
-            var problem = GemmBuffers(shape)
-            func params(_ impl: String, threads: Int) -> KeyValuePairs<String, JSONValue> {
-                ["m": .init(shape.M), "n": .init(shape.N), "k": .init(shape.K), "threads": .init(threads),
-                 "transpose_a": .bool(shape.transposeA), "transpose_b": false, "impl": .string(impl)]
-            }
-            func gflops(_ seconds: Double) -> Double { shape.flops / seconds / 1e9 }
-
-            // The single-thread teaching versions: only on the first thread count's rows.
-            var naiveText = "", simdText = ""
-            if threads == threadCounts.first {
+        // The single-thread teaching versions, once, on the first thread count's rows.
+        var teaching = [String](repeating: "", count: gemmShapes.count)
+        var simdTexts = teaching
+        if threads == threadCounts.first {
+            for (index, shape) in gemmShapes.enumerated() {
                 if impls.contains("naive") {
                     if shape.M * shape.N * shape.K > naiveLimit * naiveLimit * naiveLimit {
-                        naiveText = "skipped"
+                        teaching[index] = "skipped"
                     } else {
-                        let value = gflops(problem.time(.naive, threads: 1))
-                        naiveText = fixed(value)
-                        records.append(BenchRecord(name: "gemm", params: params("naive", threads: 1),
+                        let value = shape.flops / problems[index].time(.naive, threads: 1) / 1e9
+                        teaching[index] = fixed(value)
+                        records.append(BenchRecord(name: "gemm", params: params(shape, threads: 1) + [("impl", "naive")],
                                                    value: value, unit: "GFLOP/s"))
                     }
                 }
                 if impls.contains("simd") {
-                    let value = gflops(problem.time(.simdOnly, threads: 1))
-                    simdText = fixed(value)
-                    records.append(BenchRecord(name: "gemm", params: params("simd", threads: 1),
+                    let value = shape.flops / problems[index].time(.simdOnly, threads: 1) / 1e9
+                    simdTexts[index] = fixed(value)
+                    records.append(BenchRecord(name: "gemm", params: params(shape, threads: 1) + [("impl", "simd")],
                                                value: value, unit: "GFLOP/s"))
                 }
             }
-            var blocked = Double.nan
+        }
+        // The blocked GEMM on every shape: once, or in rounds alternating with one NumPy run.
+        func timeBlocked() -> [String: Double] {
+            var figures: [String: Double] = [:]
             if impls.contains("blocked") {
-                blocked = gflops(problem.time(.blocked, threads: threads))
-                records.append(BenchRecord(name: "gemm", params: params("blocked", threads: threads),
-                                           value: blocked, unit: "GFLOP/s"))
-            }
-            var line = padRight(shape.label, 20) + padLeft(String(threads), 4)
-                + padLeft(naiveText, 9) + padLeft(simdText, 11)
-                + padLeft(blocked.isNaN ? "" : fixed(blocked), 9)
-            if baseline != nil {
-                if let reference = numpy[shape.numpyLabel] {
-                    line += padLeft(fixed(reference), 9)
-                    records.append(BenchRecord(name: "gemm", params: params("numpy", threads: threads),
-                                               value: reference, unit: "GFLOP/s"))
-                    if !blocked.isNaN {
-                        line += padLeft(fixed(blocked / reference, 2), 7)
-                        records.append(BenchRecord(name: "gemm_vs_numpy",
-                                                   params: params("blocked", threads: threads),
-                                                   value: blocked / reference, unit: "ratio"))
-                    }
-                } else {
-                    line += padLeft("-", 9)
+                for (index, shape) in gemmShapes.enumerated() {
+                    figures[shape.numpyLabel] = shape.flops / problems[index].time(.blocked, threads: threads) / 1e9
                 }
             }
-            print(line)
-            fflush(stdout)
+            return figures
         }
+        var comparisons: [String: InterleavedComparison] = [:]
+        var blocked: [String: Double] = [:]
+        if baseline != nil {
+            let pairs = try interleavedRounds(rounds: rounds, label: "gemm, \(threads) thread(s)", ours: timeBlocked) {
+                try runNumPyBaseline(python: python, script: script, threads: threads)
+            }
+            for shape in gemmShapes {
+                guard pairs.allSatisfy({ $0.baseline[shape.numpyLabel] != nil }) else {
+                    throw BenchError("bench_gemm.py gave no figure for \(shape.numpyLabel)", exitCode: 1)
+                }
+                comparisons[shape.numpyLabel] = InterleavedComparison(
+                    name: "gemm", baseline: "numpy", params: params(shape, threads: threads),
+                    unit: "GFLOP/s", higherIsBetter: true,
+                    rounds: pairs.map { ($0.ours[shape.numpyLabel]!, $0.baseline[shape.numpyLabel]!) })
+            }
+        } else {
+            blocked = timeBlocked()
+        }
+        for (index, shape) in gemmShapes.enumerated() {
+            var line = padRight(shape.label, 20) + padLeft(String(threads), 4)
+                + padLeft(teaching[index], 9) + padLeft(simdTexts[index], 11)
+            if let comparison = comparisons[shape.numpyLabel] {
+                let range = comparison.ratioRange
+                line += padLeft(fixed(comparison.medianOurs), 9) + padLeft(fixed(comparison.medianBaseline), 9)
+                    + padLeft(fixed(comparison.medianRatio, 2), 7)
+                    + padLeft(fixed(range.low, 2) + "–" + fixed(range.high, 2), 12)
+                records += comparison.records
+                records.append(BenchRecord(name: "gemm", params: params(shape, threads: threads) + [("impl", "blocked")],
+                                           value: comparison.medianOurs, unit: "GFLOP/s"))
+            } else if let value = blocked[shape.numpyLabel] {
+                line += padLeft(fixed(value), 9)
+                records.append(BenchRecord(name: "gemm", params: params(shape, threads: threads) + [("impl", "blocked")],
+                                           value: value, unit: "GFLOP/s"))
+            }
+            print(line)
+        }
+        fflush(stdout)
     }
     print("naive: three loops (gemmNaive), skipped above \(naiveLimit)³ (seconds per call);"
           + " SIMD-only: gemmSIMDOnly, 1 thread; blocked: gemm (packing, 8x32 micro-kernel, threads).")
@@ -210,35 +230,17 @@ struct GemmBuffers {
     }
 }
 
-/// Runs NumPy's GEMM anchor for one thread count and returns GFLOP/s by its shape label.
+/// Runs NumPy's GEMM anchor once for one thread count and returns GFLOP/s by its shape label.
 /// It runs with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, so OpenBLAS picks its AVX-512
-/// kernel (see ../shared/anchors/RESULTS.md). A missing script or python prints one line.
-func runNumPyBaseline(script: String, threads: Int) -> [String: Double] {
-    guard access(script, R_OK) == 0 else {
-        print("baseline: \(script) not found (run from the repository root, or pass --baseline-script)")
-        return [:]
-    }
-    let command = "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 '\(script)'"
-        + " --backend numpy --threads \(threads) 2>&1"
-    guard let (output, status) = runShell(command) else {
-        print("baseline: could not start python3")
-        return [:]
-    }
+/// kernel (see ../shared/anchors/RESULTS.md).
+func runNumPyBaseline(python: String, script: String, threads: Int) throws -> [String: Double] {
+    let output = try runPythonScript(python, script, "--backend numpy --threads \(threads)",
+                                     environment: "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ", what: "NumPy GEMM")
     // Lines look like: RESULT name=gemm_numpy_sq512_t2 value=297.00 unit=GFLOP/s
     var results: [String: Double] = [:]
-    let lines = output.split(whereSeparator: \.isNewline)
-    for line in lines {
-        let fields = line.split(separator: " ")
-        guard fields.first == "RESULT", fields.count >= 3,
-              fields[1].hasPrefix("name=gemm_numpy_"), fields[2].hasPrefix("value="),
-              let value = Double(fields[2].dropFirst("value=".count)) else { continue }
-        var label = fields[1].dropFirst("name=gemm_numpy_".count)
-        let suffix = "_t\(threads)"
-        if label.hasSuffix(suffix) { label = label.dropLast(suffix.count) }
-        results[String(label)] = value
+    for (name, value) in anchorResults(output) where name.hasPrefix("gemm_numpy_") && name.hasSuffix("_t\(threads)") {
+        results[String(name.dropFirst("gemm_numpy_".count).dropLast("_t\(threads)".count))] = value
     }
-    if results.isEmpty {
-        print("baseline: NumPy gave no figures (exit status \(status)): \(lines.last ?? "")")
-    }
+    if results.isEmpty { throw BenchError("NumPy gave no figures: \(output.suffix(300))", exitCode: 1) }
     return results
 }

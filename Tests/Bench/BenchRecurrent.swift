@@ -1,8 +1,11 @@
 // `Bench rnn` and `Bench lstm`: milliseconds per training step of the week 5-6 character
 // models (Shared/NN/RNN.swift, LSTM.swift) at the anchor configuration of
-// ../shared/anchors/RESULTS.md (one-hot 65 symbols, hidden 256, T 64, batch 32, Adam, clip 1.0),
+// ../shared/anchors/RESULTS.md (one-hot characters, hidden 256, T 64, batch 32, Adam, clip 1.0;
+// 75 symbols in the embedded Shakespeare, 65 in tinyshakespeare.txt; the baseline reads the
+// same file as ours),
 // optionally next to PyTorch's nn.RNN / nn.LSTM run by ../shared/anchors/char_rnn_torch.py
-// in the same invocation. A step is everything: draw the batch, forward, backward, clip, Adam.
+// in interleaved rounds (BenchCompare.swift). A step is everything: draw the batch, forward,
+// backward, clip, Adam.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,11 +17,12 @@ let recurrentBenchFlags = [
     "--hidden H               hidden size (default 256)",
     "--block T                characters per chunk (default 64)",
     "--batch B                sequences per batch (default 32)",
-    "--steps N                timed training steps (default 60, after 5 warm-up steps)",
+    "--steps N                timed training steps per round (default 60, after 5 warm-up steps)",
     "--threads N              threads (default 2)",
     "--corpus PATH            text file (default: the embedded Shakespeare)",
-    "--baseline torch         also run ../shared/anchors/char_rnn_torch.py, print the ratio",
+    "--baseline torch         also run ../shared/anchors/char_rnn_torch.py in interleaved rounds, print the ratio",
     "--baseline-script PATH   where char_rnn_torch.py is (default ../shared/anchors/char_rnn_torch.py)",
+    roundsFlag, pythonFlag,
 ]
 
 let benchRNN = Benchmark(summary: "ms per char-RNN training step (week 5), hidden 256, T 64, batch 32",
@@ -37,9 +41,10 @@ func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [B
     let corpusPath = try flags.value("--corpus")
     let baseline = try flags.value("--baseline")
     let script = try flags.value("--baseline-script") ?? "../shared/anchors/char_rnn_torch.py"
+    let rounds = try flags.rounds()
+    let python = try baselinePython(&flags)
     try flags.finish()
     if let baseline, baseline != "torch" { throw BenchError("--baseline: only 'torch' is known, got '\(baseline)'") }
-    Threads.count = threads
 
     let corpus = try corpusPath.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
     let V = corpus.vocabulary.size
@@ -52,66 +57,58 @@ func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [B
     let optimizer = Adam(model.parameters, learningRate: 2e-3)
     let workspace = model.makeWorkspace(batch: B, steps: T)
 
-    // PyTorch first, then ours right after, so both see the same machine load.
-    var torchMilliseconds: Double?
-    if baseline != nil {
-        torchMilliseconds = runTorchRecurrentBaseline(script: script, cell: cell, hidden: H, block: T,
-                                                      batch: B, threads: threads, corpus: corpusPath)
+    /// The median milliseconds of `steps` training steps (the first call also warms up 5).
+    var warmedUp = false
+    func ourMilliseconds() -> Double {
+        Threads.$count.withValue(threads) {
+            var times: [Double] = []
+            for step in 0..<(steps + (warmedUp ? 0 : 5)) {
+                let start = monotonicSeconds()
+                let batch = chunks.randomBatch(batchSize: B, rng: &rng)
+                trainingStep(model, optimizer: optimizer, workspace: workspace, batch: batch, carry: false, clip: 1)
+                if warmedUp || step >= 5 { times.append(monotonicSeconds() - start) }
+            }
+            warmedUp = true
+            return median(times) * 1000
+        }
     }
-    var times: [Double] = []
-    for step in 0..<(steps + 5) {
-        let start = monotonicSeconds()
-        let batch = chunks.randomBatch(batchSize: B, rng: &rng)
-        trainingStep(model, optimizer: optimizer, workspace: workspace, batch: batch, carry: false, clip: 1)
-        if step >= 5 { times.append(monotonicSeconds() - start) }
-    }
-    let ours = median(times) * 1000
 
     print("\(cell): vocabulary \(V) (\(corpus.name)), hidden \(H), T \(T), batch \(B), threads \(threads), "
-          + "\(model.parameters.scalarCount) parameters, median of \(steps) steps")
-    var line = "  ours " + fixed(ours, 2) + " ms/step"
-    if let torch = torchMilliseconds {
-        line += "   PyTorch " + fixed(torch, 2) + " ms/step   ratio ours/PyTorch " + fixed(ours / torch, 2)
+          + "\(model.parameters.scalarCount) parameters, median of \(steps) steps (\(machineLoad()))")
+    let params: [(key: String, value: JSONValue)] = [("hidden", .init(H)), ("block", .init(T)), ("batch", .init(B)),
+                                                     ("vocabulary", .init(V)), ("threads", .init(threads))]
+    guard baseline != nil else {
+        let ours = ourMilliseconds()
+        print("  ours " + fixed(ours, 2) + " ms/step")
+        return [BenchRecord(name: cell, params: params + [("implementation", "ours")], value: ours, unit: "ms")]
     }
-    print(line)
-    var records = [BenchRecord(name: cell, params: ["hidden": .init(H), "block": .init(T), "batch": .init(B),
-                                                    "vocabulary": .init(V), "threads": .init(threads),
-                                                    "implementation": "ours"],
-                               value: ours, unit: "ms")]
-    if let torch = torchMilliseconds {
-        records.append(BenchRecord(name: cell, params: ["hidden": .init(H), "block": .init(T), "batch": .init(B),
-                                                        "vocabulary": .init(V), "threads": .init(threads),
-                                                        "implementation": "pytorch"],
-                                   value: torch, unit: "ms"))
+    print("ours vs PyTorch (\(python)), \(rounds) rounds:")
+    let comparison = try interleavedComparison(
+        name: cell, baseline: "pytorch", params: params, unit: "ms", higherIsBetter: false, rounds: rounds,
+        ours: ourMilliseconds) {
+        try runTorchRecurrentBaseline(python: python, script: script, cell: cell, hidden: H, block: T,
+                                      batch: B, threads: threads, corpus: corpus.name)
     }
-    return records
+    for (index, round) in comparison.rounds.enumerated() {
+        print("  round \(index + 1): ours \(fixed(round.ours, 2)) ms/step, PyTorch \(fixed(round.baseline, 2)) ms/step, "
+              + "ratio \(fixed(round.ours / round.baseline, 2))")
+    }
+    print("  ours \(fixed(comparison.medianOurs, 2)) ms/step   PyTorch \(fixed(comparison.medianBaseline, 2)) ms/step"
+          + " (medians over rounds)   ours/PyTorch " + comparison.ratioText)
+    return comparison.records
 }
 
-/// Runs char_rnn_torch.py for 60 iterations and returns its median ms per step (nil if it
-/// cannot run: no python3, no torch, no script).
-func runTorchRecurrentBaseline(script: String, cell: String, hidden: Int, block: Int, batch: Int,
-                               threads: Int, corpus: String?) -> Double? {
-    guard access(script, R_OK) == 0 else {
-        print("baseline: \(script) not found (run from the repository root, or pass --baseline-script)")
-        return nil
-    }
-    let environment = corpus.map { "CORPUS='\($0)' " } ?? ""
-    let command = "\(environment)python3 '\(script)' --cell \(cell) --hidden \(hidden) --seq \(block)"
-        + " --batch \(batch) --threads \(threads) --iters 60 2>&1"
-    guard let (output, status) = runShell(command) else {
-        print("baseline: could not start python3")
-        return nil
-    }
+/// Runs char_rnn_torch.py once for 60 iterations on the text file `corpus` (the one ours
+/// trains on, so both have the same vocabulary) and returns its median ms per step (the
+/// script leaves out its first 10 iterations).
+func runTorchRecurrentBaseline(python: String, script: String, cell: String, hidden: Int, block: Int, batch: Int,
+                               threads: Int, corpus: String) throws -> Double {
+    let output = try runPythonScript(python, script,
+                                     "--cell \(cell) --hidden \(hidden) --seq \(block) --batch \(batch) --threads \(threads) --iters 60",
+                                     environment: "CORPUS='\(corpus)' ", what: "PyTorch \(cell)")
     // Lines look like: RESULT name=charrnn_torch_rnn_h256_ms_per_iter value=14.20 unit=ms
-    var result: Double?
-    let lines = output.split(whereSeparator: \.isNewline)
-    for line in lines {
-        let fields = line.split(separator: " ")
-        guard fields.first == "RESULT", fields.count >= 3, fields[1].hasSuffix("_ms_per_iter"),
-              fields[2].hasPrefix("value="), let value = Double(fields[2].dropFirst("value=".count))
-        else { continue }
-        result = value
+    guard let result = anchorResults(output).first(where: { $0.key.hasSuffix("_ms_per_iter") })?.value else {
+        throw BenchError("PyTorch gave no figure: \(output.suffix(300))", exitCode: 1)
     }
-    if result == nil { print("baseline: PyTorch gave no figure (exit status \(status)): \(lines.last ?? "")") }
     return result
 }

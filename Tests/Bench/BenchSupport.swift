@@ -160,8 +160,12 @@ struct BenchRecord {
     let unit: String
 
     init(name: String, params: KeyValuePairs<String, JSONValue>, value: Double, unit: String) {
+        self.init(name: name, params: params.map { (key: $0.key, value: $0.value) }, value: value, unit: unit)
+    }
+
+    init(name: String, params: [(key: String, value: JSONValue)], value: Double, unit: String) {
         self.name = name
-        self.params = params.map { (key: $0.key, value: $0.value) }
+        self.params = params
         self.value = value
         self.unit = unit
     }

@@ -76,6 +76,51 @@ import Shared
         #expect(resumed.test?.accuracy == straight.test?.accuracy)
     }
 
+    @Test("1 thread and 2 threads, run at the same time, give the same losses bit for bit")
+    func oneThreadEqualsTwoThreads() async throws {
+        let oneOut = temporaryFolder(), twoOut = temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(atPath: oneOut)
+            try? FileManager.default.removeItem(atPath: twoOut)
+        }
+        // --hidden 128,64 at batch 128: the hidden layers' products are above
+        // gemmParallelThreshold, so the 2-thread run really splits them.
+        let arguments = ["--quick", "--epochs", "2", "--hidden", "128,64", "--no-plots", "--patience", "0"]
+        let oneConfig = config(arguments + ["--out", oneOut, "--threads", "1"])
+        let twoConfig = config(arguments + ["--out", twoOut, "--threads", "2"])
+        #expect(oneConfig.threads == 1 && twoConfig.threads == 2)
+        // runWeek04 binds each run's count for that run only (Threads.$count.withValue).
+        async let one = Task { try runWeek04(oneConfig) }.value
+        async let two = Task { try runWeek04(twoConfig) }.value
+        let (single, double) = try await (one, two)
+        #expect(single.config.threads == 1 && double.config.threads == 2)
+        #expect(single.batchLosses.count == double.batchLosses.count && !single.batchLosses.isEmpty)
+        #expect(single.batchLosses.map(\.bitPattern) == double.batchLosses.map(\.bitPattern))
+        #expect(single.parameters.map(\.value) == double.parameters.map(\.value))
+        #expect(Threads.count == Threads.available)   // nothing leaked out of the runs
+    }
+
+    @Test func mainAndTestsPrintTheSameLesson() throws {
+        // The program's lines come from runWeek04's log: the steps main.swift used to print
+        // itself are all there, in order.
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var lines: [String] = []
+        var quick = config(["--quick", "--epochs", "2", "--no-plots", "--out", out])
+        quick.gradientCheck = true
+        let result = try runWeek04(quick) { lines.append($0) }
+        let prefixes = ["config: ", "model: Linear(64, 64)", "gradient check (", "weight decay", "summary: ", "wrote "]
+        var position = 0
+        for prefix in prefixes {
+            guard let index = lines[position...].firstIndex(where: { $0.lowercased().hasPrefix(prefix.lowercased()) }) else {
+                Issue.record("no line starting with '\(prefix)' after line \(position): \(lines)")
+                return
+            }
+            position = index + 1
+        }
+        #expect(lines.contains { $0.contains(formatPercent(result.testAccuracy)) })
+    }
+
     @Test func earlyStoppingRestoresTheBestValidationWeights() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }

@@ -1,6 +1,5 @@
-// Week 04's experiments (--experiment optimizers | regularization), outputs (metrics.json,
-// plots, summary) and `runWeek04`, the whole run as one function: main.swift walks the same
-// steps one by one; tests call this.
+// Week 04's experiments (--experiment optimizers | regularization) and outputs (metrics.json,
+// plots, summary). `runWeek04` (Week04.swift) calls them.
 import Shared
 
 /// What a finished run reports.
@@ -236,36 +235,4 @@ func week04Summary(_ result: Week04Result, data: Week04Data) -> [String] {
         lines += experimentSummary(result.comparison)
     }
     return lines
-}
-
-/// The whole week 4 run, the same steps as main.swift, quietly by default: config (or a
-/// checkpoint to resume), data, model, checks, training, the test set once, outputs.
-func runWeek04(_ config: Week04Config, log: (String) -> Void = { _ in }) throws -> Week04Result {
-    let trainer: Trainer, data: Week04Data
-    if let path = config.resume {
-        (trainer, data) = try Trainer.resume(from: path, data: loadWeek04Data) { saved in
-            if config.epochsGiven { saved.epochs = config.epochs }
-            saved.stopAfter = config.stopAfter
-            saved.out = config.out
-            saved.quick = config.quick
-            saved.plots = config.plots
-            saved.gradientCheck = config.gradientCheck
-        }
-        log("resumed from \(path) at epoch \(trainer.epochsDone), step \(trainer.optimizer.stepCount)")
-    } else {
-        data = try loadWeek04Data(config)
-        trainer = Trainer(config: config, data: data)
-    }
-    data.notes.forEach(log)
-    let checks = trainer.config.gradientCheck ? checkWeek04Modules(seed: trainer.config.seed) : []
-    let comparison = runExperiment(trainer.config, data: data, log: log)
-    let reason = trainer.config.experiment == .none ? try train(trainer, log: log) : "experiment only"
-    let test = trainer.config.experiment == .none && trainer.divergence == nil ? evaluate(trainer.model, on: data.test) : nil
-    var result = Week04Result(config: trainer.config, history: trainer.history, batchLosses: trainer.batchLosses,
-                              test: test, stopReason: reason, divergence: trainer.divergence,
-                              bestEpoch: trainer.bestEpoch, parameters: trainer.model.parameters,
-                              comparison: comparison, gradientCheck: checks, files: [])
-    result.files = try writeWeek04Outputs(result, data: data, schedule: trainer.schedule,
-                                          totalSteps: trainer.config.epochs * trainer.loader.batchCount)
-    return result
 }

@@ -104,7 +104,7 @@ func runWeek05(arguments: [String], log: (String) -> Void = { _ in }) throws -> 
     let options = Options(program: "Week05RNN", summary: week05Description, arguments: arguments)
     let config = Week05Config(options)
     options.finish()
-    Threads.count = config.threads
+    if Threads.count != config.threads { return try Threads.$count.withValue(config.threads) { try runWeek05(arguments: arguments, log: log) } }
     let data = try CharacterData.load(corpus: config.corpus, prompt: config.prompt)
     var rng = SplitMix64(seed: config.seed)
     let model = RecurrentLanguageModel(core: RNN(inputSize: data.vocabulary.size, hiddenSize: config.hidden, rng: &rng), rng: &rng)

@@ -221,7 +221,7 @@ func runWeek06(arguments: [String], log: (String) -> Void = { _ in }) throws -> 
     let options = Options(program: "Week06LSTM", summary: week06Description, arguments: arguments)
     let config = Week06Config(options)
     options.finish()
-    Threads.count = config.threads
+    if Threads.count != config.threads { return try Threads.$count.withValue(config.threads) { try runWeek06(arguments: arguments, log: log) } }
     let data = try CharacterData.load(corpus: config.corpus, prompt: config.prompt)
     let checks = checkWeek06Backward(seed: config.seed)
     let newline = data.vocabulary.id(of: "\n") ?? 0
