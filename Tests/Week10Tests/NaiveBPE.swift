@@ -3,6 +3,7 @@
 // text order, into a dictionary that remembers the order of first occurrence; the merge is
 // the most frequent pair, and among equals the one seen first (Python's max over a dict).
 import Foundation
+@testable import Shared
 @testable import Week10BPE
 
 /// (left, right, count) of each merge, in order.

@@ -1,7 +1,7 @@
 // The week program end to end (--quick on an inline corpus: tests never read Datasets/), and
 // its command line.
 import Testing
-import Shared
+@testable import Shared
 @testable import Week10BPE
 
 @Suite struct Week10RunTests {

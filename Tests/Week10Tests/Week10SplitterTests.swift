@@ -1,7 +1,7 @@
 // The hand-written splitter (Pretokenizer.swift) against the regular expressions themselves.
 import Foundation
 import Testing
-import Shared
+@testable import Shared
 @testable import Week10BPE
 
 /// Text that exercises every alternative of both patterns.

@@ -7,7 +7,7 @@ import Darwin
 #endif
 import Foundation
 import Testing
-import Shared
+@testable import Shared
 @testable import Week10BPE
 
 /// A tokenizer trained on seeded text with both kinds of words (built once per test).

@@ -1,6 +1,6 @@
 // The fast trainer (BPETrainer.swift) against the naive one (NaiveBPE.swift), merge for merge.
 import Testing
-import Shared
+@testable import Shared
 @testable import Week10BPE
 
 /// Seeded pseudo-English: words from a small vocabulary with a skewed frequency, punctuation,

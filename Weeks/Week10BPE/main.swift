@@ -3,12 +3,12 @@
 // space, numbers, punctuation, whitespace runs); training merges the most frequent adjacent
 // pair of tokens into a new token, again and again; encoding replays the merges in order.
 //
-// Read, in order:
-//   Pretokenizer.swift    the GPT-4 and GPT-2 split patterns, matched by hand
-//   BPETrainer.swift      training: distinct chunks, incremental pair counts, a priority queue
-//   BPETokenizer.swift    encoding (merges by rank, a chunk cache), decoding, special tokens
-//   TokenizerFiles.swift  tiktoken rank files and Hugging Face tokenizer.json
-//   Week10.swift          the lesson below as one function (the tests run it too)
+// Read, in order (the tokenizer lives in Shared/Data/BPE/: week 10's model and Bench use it too):
+//   Shared/Data/BPE/Pretokenizer.swift    the GPT-4 and GPT-2 split patterns, matched by hand
+//   Shared/Data/BPE/BPETrainer.swift      training: distinct chunks, incremental pair counts, a priority queue
+//   Shared/Data/BPE/BPETokenizer.swift    encoding (merges by rank, a chunk cache), decoding, special tokens
+//   Shared/Data/BPE/TokenizerFiles.swift  tiktoken rank files and Hugging Face tokenizer.json
+//   Week10.swift                          the lesson below as one function (the tests run it too)
 //
 // Run:   swift run -c release Week10BPE                    (embedded Shakespeare, vocab 1024)
 //        swift run -c release Week10BPE --vocab-size 4096 --pattern gpt2 --corpus my.txt

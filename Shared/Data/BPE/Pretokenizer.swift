@@ -3,7 +3,6 @@
 // pattern; this file matches them by hand, character class by character class, because a
 // regex engine spends most of a tokenizer's time here. The tests check every chunk against
 // NSRegularExpression running the real patterns. Reference: tiktoken's openai_public.py.
-import Shared
 
 /// The split pattern of a byte-level BPE tokenizer.
 public enum SplitPattern: String, CaseIterable, Sendable {
@@ -42,7 +41,7 @@ func asciiClass(_ byte: UInt8) -> CharacterClass {
 
 /// \s is Unicode's White_Space property (tab to carriage return, space, U+0085, U+00A0, ...);
 /// \p{L} and \p{N} are the general categories L* and N*.
-func classify(_ scalar: Unicode.Scalar) -> CharacterClass {
+func characterClass(of scalar: Unicode.Scalar) -> CharacterClass {
     let properties = scalar.properties
     if properties.isWhitespace { return .space }
     switch properties.generalCategory {
@@ -112,7 +111,7 @@ public struct Pretokenizer: Sendable {
         // Overlong forms and surrogates are not characters either.
         let smallest: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
         guard value >= smallest, let scalar = Unicode.Scalar(value) else { return (.other, 1) }
-        return (classify(scalar), length)
+        return (characterClass(of: scalar), length)
     }
 
     /// The end of the run of characters of class `kind` that starts at byte `i`.

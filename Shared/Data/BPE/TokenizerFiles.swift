@@ -6,7 +6,6 @@
 //                       its pre-tokenizer, special tokens as "added_tokens".
 // A file is untrusted input: every rank, id, merge and string is checked, and a bad file is
 // one line saying what is wrong. References: tiktoken/load.py, tokenizers' BPE model docs.
-import Shared
 
 extension BPETokenizer {
     // MARK: Choosing the format
@@ -17,9 +16,13 @@ extension BPETokenizer {
         try writeTextFile(text, to: path)
     }
 
+    /// Reads either format; a rank file is taken to use GPT-4's split pattern.
+    /// The shape of Shared's `Tokenizer.load(from:)`.
+    public static func load(from path: String) throws -> BPETokenizer { try load(from: path, pattern: .gpt4) }
+
     /// Reads either format (told apart by the first character: "{" is JSON). A rank file does
-    /// not record its split pattern: `pattern` gives it (GPT-4's by default).
-    public static func load(from path: String, pattern: SplitPattern = .gpt4) throws -> BPETokenizer {
+    /// not record its split pattern: `pattern` gives it.
+    public static func load(from path: String, pattern: SplitPattern) throws -> BPETokenizer {
         let text = try readTextFile(path)   // "cannot read PATH: No such file or directory"
         do {
             if text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).first == "{" {

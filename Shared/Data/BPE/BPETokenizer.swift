@@ -2,7 +2,6 @@
 // merges applied in the order they were learned -> token ids; and back. Special tokens such as
 // <|endoftext|> are whole strings with their own ids, never produced by merges.
 // References: minbpe (karpathy/minbpe, regex.py), tiktoken's byte_pair_encode.
-import Shared
 
 /// What `encode` does with special-token strings ("<|endoftext|>") found in the text.
 public enum SpecialTokenHandling: Equatable, Sendable {
@@ -95,8 +94,12 @@ public struct BPETokenizer: Sendable {
 
     // MARK: Encoding
 
+    /// The ids of `text`; throws if it contains a special-token string (see `.reject`).
+    /// The shape of Shared's `Tokenizer.encode`.
+    public func encode(_ text: String) throws -> [Int] { try encode(text, specialTokens: .reject) }
+
     /// The ids of `text`. Special-token strings in it are handled as `specialTokens` says.
-    public func encode(_ text: String, specialTokens handling: SpecialTokenHandling = .reject) throws -> [Int] {
+    public func encode(_ text: String, specialTokens handling: SpecialTokenHandling) throws -> [Int] {
         if handling == .encodeAsText || specialTokens.isEmpty { return encodeOrdinary(text) }
         let bytes = Array(text.utf8)
         var out: [Int] = []
