@@ -28,7 +28,6 @@ ap.add_argument("--ranks", default="")
 ap.add_argument("--pattern", default="gpt4", choices=["gpt4", "gpt2"])
 ap.add_argument("--reps", type=int, default=3)
 args = ap.parse_args()
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 text = open(args.corpus, encoding="utf-8").read()
 
 
