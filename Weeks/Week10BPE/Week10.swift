@@ -86,7 +86,7 @@ func runWeek10(_ config: Week10Config, configJSON: [String: JSONValue], log: (St
     let longest = (0..<tokenizer.baseVocabularySize).max { tokenizer.tokenBytes[$0].count < tokenizer.tokenBytes[$1].count } ?? 0
     log("  longest token: [\(tokenizer.describeToken(longest))] (\(tokenizer.tokenBytes[longest].count) bytes)")
     log("\nsample: \(bracketed(tokenizer, config.sample))")
-    let sampleIDs = tokenizer.encodeOrdinary(config.sample)
+    let sampleIDs = (try? tokenizer.encode(config.sample, specialTokens: .allowAll)) ?? tokenizer.encodeOrdinary(config.sample)
     log("  \(config.sample.utf8.count) bytes -> \(sampleIDs.count) tokens: \(sampleIDs.prefix(24).map(String.init).joined(separator: " "))\(sampleIDs.count > 24 ? " ..." : "")")
     for example in week10Examples {
         let ids = tokenizer.encodeOrdinary(example.text)
