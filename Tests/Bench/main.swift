@@ -44,6 +44,7 @@ let benchmarks: [String: Benchmark] = [
     "data": benchData,
     "mlp": benchMLP,
     "kernels": benchKernels,
+    "bpe": benchBPE,
 ]
 
 func printUsage(to stream: UnsafeMutablePointer<FILE>) {

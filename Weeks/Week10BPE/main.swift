@@ -1,0 +1,32 @@
+// Week 10, part 1: a byte-level BPE tokenizer, the one GPT-2 and GPT-4 use, from scratch.
+// Text becomes UTF-8 bytes; a regular expression cuts it into chunks (words with their leading
+// space, numbers, punctuation, whitespace runs); training merges the most frequent adjacent
+// pair of tokens into a new token, again and again; encoding replays the merges in order.
+//
+// Read, in order (the tokenizer lives in Shared/Data/BPE/: week 10's model and Bench use it too):
+//   Shared/Data/BPE/Pretokenizer.swift    the GPT-4 and GPT-2 split patterns, matched by hand
+//   Shared/Data/BPE/BPETrainer.swift      training: distinct chunks, incremental pair counts, a priority queue
+//   Shared/Data/BPE/BPETokenizer.swift    encoding (merges by rank, a chunk cache), decoding, special tokens
+//   Shared/Data/BPE/TokenizerFiles.swift  tiktoken rank files and Hugging Face tokenizer.json
+//   Week10.swift                          the lesson below as one function (the tests run it too)
+//
+// Run:   swift run -c release Week10BPE                    (embedded Shakespeare, vocab 1024)
+//        swift run -c release Week10BPE --vocab-size 4096 --pattern gpt2 --corpus my.txt
+//        swift run -c release Week10BPE --tokenizer runs/Week10/tokenizer.json
+// Test:  swift test --filter Week10
+// Expect: 768 merges in well under a second; the first merge [ ] + [t] -> [ t] (20,903 times);
+//         2.59 bytes/token at vocab 1024 on the embedded Shakespeare; the exact round trip; in
+//         runs/Week10/: tokenizer.json, tokenizer.tiktoken, metrics.json, bytes_per_token.svg.
+import Shared
+
+// MARK: 1. Config: every flag with its default (--help lists them)
+let options = Options(program: "Week10BPE", summary: week10Description)
+let config = Week10Config(options)
+options.finish()
+
+// MARK: 2-5. Data, training, the tokens up close, the corpus encoded, the files (Week10.swift)
+let result = check { try runWeek10(config, configJSON: options.config, log: say) }
+
+// MARK: 6. Summary
+week10Summary(result).forEach(say)
+say("wrote " + result.files.joined(separator: ", "))
