@@ -11,29 +11,14 @@ import Glibc
 import Darwin
 #endif
 import Shared
-import Shared
 
-/// One side-by-side comparison: per round, ours then the baseline, each returning seconds.
-struct InterleavedComparison {
-    /// Seconds of ours and of the baseline, one pair per round.
-    var rounds: [(ours: Double, baseline: Double)] = []
+/// baseline / ours of each round of a comparison of times: above 1 means ours is faster.
+func speedups(_ comparison: InterleavedComparison) -> [Double] { comparison.ratios.map { 1 / $0 } }
 
-    /// Runs `rounds` rounds, alternating ours and the baseline.
-    static func run(rounds: Int, ours: () throws -> Double, baseline: () throws -> Double) rethrows -> InterleavedComparison {
-        var comparison = InterleavedComparison()
-        for _ in 0..<rounds { comparison.rounds.append((try ours(), try baseline())) }
-        return comparison
-    }
-
-    /// baseline / ours of each round: above 1 means ours is faster.
-    var speedups: [Double] { rounds.map { $0.baseline / $0.ours } }
-    var medianOurs: Double { median(rounds.map(\.ours)) }
-    var medianBaseline: Double { median(rounds.map(\.baseline)) }
-    var medianSpeedup: Double { median(speedups) }
-    /// "2.10x (1.95-2.31)": the median per-round speedup and its range.
-    var speedupText: String {
-        fixed(medianSpeedup, 2) + "x (" + fixed(speedups.min() ?? .nan, 2) + "-" + fixed(speedups.max() ?? .nan, 2) + ")"
-    }
+/// "2.10x (1.95-2.31)": the median per-round speedup and its range.
+func speedupText(_ comparison: InterleavedComparison) -> String {
+    let values = speedups(comparison)
+    return fixed(median(values), 2) + "x (" + fixed(values.min() ?? .nan, 2) + "-" + fixed(values.max() ?? .nan, 2) + ")"
 }
 
 let benchBPE = Benchmark(
@@ -43,7 +28,7 @@ let benchBPE = Benchmark(
             "--vocab 512,1024     vocabulary sizes (default 512,1024)",
             "--pattern gpt4|gpt2  split pattern of our tokenizer (default gpt4; HF's trainer always uses GPT-2's)",
             "--rounds N           alternating rounds per comparison (default 5; 0 = only --export)",
-            "--python PATH        a Python with tokenizers and tiktoken (default python3)",
+            pythonFlag,
             "--export DIR         also write DIR/vocabN-PATTERN.{json,tiktoken,ids} for both patterns "
                 + "(ids: uint32 little-endian) for Tests/Week10Tests/interop/check_bpe_interop.py"]
 ) { arguments in
@@ -55,7 +40,7 @@ let benchBPE = Benchmark(
     guard let pattern = SplitPattern(rawValue: patternName) else { throw BenchError("--pattern wants gpt4 or gpt2, got '\(patternName)'") }
     let roundsText = try arguments.value("--rounds") ?? "5"
     guard let rounds = Int(roundsText), rounds >= 0 else { throw BenchError("--rounds wants a whole number >= 0, got '\(roundsText)'") }
-    let pythonPath = try arguments.value("--python") ?? "python3"
+    let pythonPath = try baselinePython(&arguments)
     let exportFolder = try arguments.value("--export")
     try arguments.finish()
 
@@ -109,20 +94,23 @@ let benchBPE = Benchmark(
     print("corpus \(corpusPath): \(text.utf8.count) bytes; \(rounds) rounds, ours and the baseline alternating; "
           + "speedup = baseline time / our time per round: median (min-max)")
     print(padRight("", 44) + padLeft("ours", 12) + padLeft("baseline", 12) + "   speedup")
-    func report(_ label: String, _ name: String, vocabulary: Int, against: String, _ comparison: InterleavedComparison,
-                asThroughput: Bool) {
+    func report(_ label: String, _ comparison: InterleavedComparison, asThroughput: Bool) {
         let ours = asThroughput ? megabytes / comparison.medianOurs : comparison.medianOurs
         let theirs = asThroughput ? megabytes / comparison.medianBaseline : comparison.medianBaseline
         let unit = asThroughput ? " MB/s" : " s"
         print(padRight(label, 44) + padLeft(fixed(ours, asThroughput ? 1 : 3) + unit, 12)
-              + padLeft(fixed(theirs, asThroughput ? 1 : 3) + unit, 12) + "   " + comparison.speedupText)
-        let params: KeyValuePairs<String, JSONValue> = ["vocab": .init(vocabulary), "pattern": .init(pattern.rawValue),
-                                                        "baseline": .init(against), "rounds": .init(rounds), "threads": 1]
-        records.append(BenchRecord(name: name, params: params, value: ours, unit: asThroughput ? "MB/s" : "s"))
-        records.append(BenchRecord(name: name + "_baseline", params: params, value: theirs, unit: asThroughput ? "MB/s" : "s"))
-        records.append(BenchRecord(name: name + "_speedup", params: params, value: comparison.medianSpeedup, unit: "x"))
-        records.append(BenchRecord(name: name + "_speedup_min", params: params, value: comparison.speedups.min() ?? .nan, unit: "x"))
-        records.append(BenchRecord(name: name + "_speedup_max", params: params, value: comparison.speedups.max() ?? .nan, unit: "x"))
+              + padLeft(fixed(theirs, asThroughput ? 1 : 3) + unit, 12) + "   " + speedupText(comparison))
+        records += comparison.records
+        if asThroughput {
+            records.append(BenchRecord(name: comparison.name + "_throughput", params: comparison.params,
+                                       value: ours, unit: "MB/s"))
+        }
+    }
+    func compare(_ name: String, vocabulary: Int, against: String, ours: () throws -> Double,
+                 baseline: () throws -> Double) throws -> InterleavedComparison {
+        try interleavedComparison(name: name, baseline: against,
+                                  params: [("vocab", .init(vocabulary)), ("pattern", .init(pattern.rawValue)), ("threads", 1)],
+                                  unit: "s", higherIsBetter: false, rounds: rounds, ours: ours, baseline: baseline)
     }
 
     for size in vocabularySizes {
@@ -131,20 +119,20 @@ let benchBPE = Benchmark(
         try tokenizer.save(to: stem + ".json")
         try tokenizer.save(to: stem + ".tiktoken")
         if baseline != "tiktoken" {
-            let training = try InterleavedComparison.run(rounds: rounds, ours: {
+            let training = try compare("bpe_train", vocabulary: size, against: "hf", ours: {
                 try oursSeconds { _ = try trainBPE(text: text, vocabularySize: size, pattern: pattern) }
             }, baseline: { try python("train-hf", ["--vocab", "\(size)"]) })
-            report("train to vocab \(size) vs HF BpeTrainer", "bpe_train", vocabulary: size, against: "hf", training, asThroughput: false)
-            let encoding = try InterleavedComparison.run(rounds: rounds, ours: {
+            report("train to vocab \(size) vs HF BpeTrainer", training, asThroughput: false)
+            let encoding = try compare("bpe_encode", vocabulary: size, against: "hf", ours: {
                 oursSeconds { _ = tokenizer.encodeOrdinary(text) }
             }, baseline: { try python("encode-hf", ["--tokenizer", stem + ".json"]) })
-            report("encode, vocab \(size), vs HF encode (1 call)", "bpe_encode", vocabulary: size, against: "hf", encoding, asThroughput: true)
+            report("encode, vocab \(size), vs HF encode (1 call)", encoding, asThroughput: true)
         }
         if baseline != "hf" {
-            let encoding = try InterleavedComparison.run(rounds: rounds, ours: {
+            let encoding = try compare("bpe_encode", vocabulary: size, against: "tiktoken", ours: {
                 oursSeconds { _ = tokenizer.encodeOrdinary(text) }
             }, baseline: { try python("encode-tiktoken", ["--ranks", stem + ".tiktoken", "--pattern", pattern.rawValue]) })
-            report("encode, vocab \(size), vs tiktoken", "bpe_encode", vocabulary: size, against: "tiktoken", encoding, asThroughput: true)
+            report("encode, vocab \(size), vs tiktoken", encoding, asThroughput: true)
         }
     }
     return records

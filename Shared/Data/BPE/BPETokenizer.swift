@@ -17,7 +17,7 @@ public enum SpecialTokenHandling: Equatable, Sendable {
 }
 
 /// A trained (or loaded) byte-level BPE tokenizer. A value type: share it freely across threads.
-public struct BPETokenizer: Sendable {
+public struct BPETokenizer: Tokenizer, Sendable {
     public let pattern: SplitPattern
     /// The bytes each id stands for (id < `baseVocabularySize`; special tokens come after).
     public let tokenBytes: [[UInt8]]
