@@ -1,8 +1,8 @@
 // Adam and AdamW over a `LanguageModel`'s flat parameter vector (weeks 5-10): the moments m
 // and v are two vectors of the same layout (one arena each, llm.c's m_memory / v_memory), and
-// each step walks the model's tensors through `withParameterBuffers`. The update is PyTorch's,
-// elementwise and in the same arithmetic as Shared/Kernels/AdamW.swift, so a model trained
-// here moves exactly as it did with the per-tensor `Adam` of Optimizers.swift.
+// each step walks the model's tensors through `withParameterBuffers` and applies the pointer
+// kernels of Shared/Kernels/AdamW.swift to each tensor's slice, so a model trained here moves
+// exactly as it did with the per-tensor `Adam` of Optimizers.swift.
 // Weight decay applies to the tensors whose layout says `decays` (matrices), not to biases
 // and gains. Reference: https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
 #if canImport(Glibc)
@@ -58,32 +58,25 @@ public final class ParameterVectorAdam {
     /// One update of every tensor of `model` from its gradient. Does not zero the gradients.
     public func step(_ model: any LanguageModel) {
         stepCount += 1
-        let t = stepCount, lr = learningRate, beta1 = beta1, beta2 = beta2, eps = eps
-        // bias corrections 1 − βᵗ, once per step (in Double, as the per-tensor kernel does)
-        let correction1 = Float(1 - pow(Double(beta1), Double(t)))
-        let correction2 = Float(1 - pow(Double(beta2), Double(t)))
         firstMoment.withUnsafeMutableBufferPointer { mb in
             secondMoment.withUnsafeMutableBufferPointer { vb in
                 for (index, info) in layout.enumerated() {
                     let decay = info.decays ? weightDecay : 0
-                    let decayFactor = variant == .adamw ? 1 - lr * decay : 1
-                    let l2 = variant == .adamw ? 0 : decay
                     let m = mb.baseAddress! + info.offset, v = vb.baseAddress! + info.offset
                     model.withParameterBuffers(index) { values, gradients in
                         precondition(values.count == info.count && gradients.count == info.count,
                                      "Adam: tensor \(info.name) has \(values.count) values, the layout says \(info.count)")
+                        // The kernels of Shared/Kernels/AdamW.swift, on this tensor's slice of the arenas.
                         let p = values.baseAddress!, g = UnsafePointer(gradients.baseAddress!)
-                        // The loop of adamUpdate (Shared/Kernels/AdamW.swift), on this tensor's
-                        // slice: plain pointers in constants, so it vectorises; split across threads.
-                        parallelRanges(info.count) { range in
-                            for i in range {
-                                let gi = g[i] + l2 * p[i]
-                                m[i] = beta1 * m[i] + (1 - beta1) * gi
-                                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-                                let mHat = m[i] / correction1
-                                let vHat = v[i] / correction2
-                                p[i] = p[i] * decayFactor - lr * mHat / (vHat.squareRoot() + eps)
-                            }
+                        switch variant {
+                        case .adamw:
+                            adamWUpdate(p, firstMoment: m, secondMoment: v, gradients: g, count: info.count,
+                                        step: stepCount, learningRate: learningRate, beta1: beta1, beta2: beta2,
+                                        eps: eps, weightDecay: decay)
+                        case .adam:
+                            adamUpdate(p, firstMoment: m, secondMoment: v, gradients: g, count: info.count,
+                                       step: stepCount, learningRate: learningRate, beta1: beta1, beta2: beta2,
+                                       eps: eps, weightDecay: decay)
                         }
                     }
                 }
@@ -128,7 +121,9 @@ extension LanguageModel {
     public func gradientNorm() -> Double {
         var total = 0.0
         for index in parameterLayout.indices {
-            total += withParameterBuffers(index) { _, gradients in sumOfSquares(slice: UnsafeBufferPointer(gradients)) }
+            total += withParameterBuffers(index) { _, gradients in
+                gradients.isEmpty ? 0 : sumOfSquares(gradients.baseAddress!, count: gradients.count)
+            }
         }
         return total.squareRoot()
     }
@@ -153,21 +148,3 @@ extension LanguageModel {
     }
 }
 
-/// Σ_i buffer_i² in Double, over a pointer: the same sixteen running sums, in the same order,
-/// as the array form `sumOfSquares(_: [Float])` (Shared/Kernels/GradientNorm.swift), so the
-/// norm, and with it every clipped step, is bit for bit the same.
-private func sumOfSquares(slice b: UnsafeBufferPointer<Float>) -> Double {
-    guard let p = b.baseAddress else { return 0 }
-    var sums0 = SIMD8<Double>(), sums1 = SIMD8<Double>()
-    var i = 0
-    while i + 16 <= b.count {
-        let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-        let low = SIMD8<Double>(v.lowHalf), high = SIMD8<Double>(v.highHalf)
-        sums0 += low * low
-        sums1 += high * high
-        i += 16
-    }
-    var sum = (sums0 + sums1).sum()
-    while i < b.count { sum += Double(p[i]) * Double(p[i]); i += 1 }
-    return sum
-}
