@@ -19,13 +19,11 @@ public func sigmoid(_ x: Float) -> Float {
     }
 }
 
-/// out = σ(x), elementwise, 16 values at a time (`sigmoid16`, FastMath.swift), large buffers
-/// split across threads.   x, out: (n values); out is overwritten (out may be x).
+/// out = σ(x), elementwise, 16 values at a time (`sigmoid16`, FastMath.swift).
+///   x, out: (n values); out is overwritten (out may be x).
 public func sigmoidForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "sigmoidForward: negative count \(n)")
-    parallelRanges(n) { range in
-        map16(out + range.lowerBound, x + range.lowerBound, count: range.count, sigmoid16)
-    }
+    map16(out, x, count: n, sigmoid16)
 }
 
 /// Array form of `sigmoidForward`.
@@ -40,12 +38,7 @@ public func sigmoidForward(_ out: inout [Float], _ x: [Float]) {
 public func sigmoidBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                             out: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "sigmoidBackward: negative count \(n)")
-    parallelRanges(n) { range in
-        let start = range.lowerBound
-        accumulate16(dX + start, dOut + start, out + start, count: range.count) { dOut, y in
-            dOut * y * (1 - y)
-        }
-    }
+    accumulate16(dX, dOut, out, count: n) { dOut, y in dOut * y * (1 - y) }
 }
 
 /// Array form of `sigmoidBackward`.

@@ -2,13 +2,11 @@
 // Its derivative is cheapest from the output: tanh'(x) = 1 - tanh(x)².
 // Reference: https://pytorch.org/docs/stable/generated/torch.nn.Tanh.html
 
-/// out = tanh(x), elementwise, 16 values at a time (`tanh16`, FastMath.swift), large buffers
-/// split across threads.   x, out: (n values); out is overwritten (out may be x).
+/// out = tanh(x), elementwise, 16 values at a time (`tanh16`, FastMath.swift).
+///   x, out: (n values); out is overwritten (out may be x).
 public func tanhForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "tanhForward: negative count \(n)")
-    parallelRanges(n) { range in
-        map16(out + range.lowerBound, x + range.lowerBound, count: range.count, tanh16)
-    }
+    map16(out, x, count: n, tanh16)
 }
 
 /// Array form of `tanhForward`.
@@ -23,12 +21,7 @@ public func tanhForward(_ out: inout [Float], _ x: [Float]) {
 public func tanhBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                          out: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "tanhBackward: negative count \(n)")
-    parallelRanges(n) { range in
-        let start = range.lowerBound
-        accumulate16(dX + start, dOut + start, out + start, count: range.count) { dOut, y in
-            dOut * (1 - y * y)
-        }
-    }
+    accumulate16(dX, dOut, out, count: n) { dOut, y in dOut * (1 - y * y) }
 }
 
 /// Array form of `tanhBackward`.
