@@ -116,33 +116,32 @@ public func scaledDotProductAttentionBackward(dQuery: inout [Float], dKey: inout
     var dProbabilities = [Float](repeating: 0, count: B * H * Tq * Tk)
     batchedMatmul(&dProbabilities, dOut, value, batch: B * H, m: Tq, n: Tk, k: D, transposeB: true, beta: 0)
     batchedMatmul(&dValue, probabilities, dOut, batch: B * H, m: Tk, n: D, k: Tq, transposeA: true, beta: 1)
-    // pass 2 was the softmax: dS = P ⊙ (dP − Σ P·dP), row by row
+    // pass 2 was the masked softmax: dS = P ⊙ (dP − Σ P·dP), row by row (masked P = 0 gives dS = 0)
     var dScores = [Float](repeating: 0, count: B * H * Tq * Tk)
-    softmaxBackward(dLogits: &dScores, dProbs: dProbabilities, probs: probabilities, rows: B * H * Tq, cols: Tk)
+    dScores.withUnsafeMutableBufferPointer { dS in
+        dProbabilities.withUnsafeBufferPointer { dP in
+            probabilities.withUnsafeBufferPointer { P in
+                maskedSoftmaxBackward(dScores: dS.baseAddress!, dProbs: dP.baseAddress!, probs: P.baseAddress!,
+                                      batch: B, heads: H, queries: Tq, keys: Tk)
+            }
+        }
+    }
     // pass 1 was S = Q·Kᵀ/√D:  dQ += dS·K/√D (Tq, D),  dK += dSᵀ·Q/√D (Tk, D)
     batchedMatmul(&dQuery, dScores, key, batch: B * H, m: Tq, n: D, k: Tk, alpha: shape.scale, beta: 1)
     batchedMatmul(&dKey, dScores, query, batch: B * H, m: Tk, n: D, k: Tq, transposeA: true,
                   alpha: shape.scale, beta: 1)
 }
 
-/// The softmax of pass 2, with the mask. scores: (B, H, Tq, Tk), replaced by the weights.
-/// Row (b, h, t) sees keys 0..<visible; the others, and every entry of a row that sees no key,
-/// become 0. Rows are independent, so the split across threads does not change the result.
+/// The softmax of pass 2, with the mask, in place: Shared/Kernels/Softmax.swift's
+/// `maskedSoftmaxForward` (a row that sees no key gets zeros). scores: (B, H, Tq, Tk).
 func maskedSoftmaxRowsInPlace(_ scores: inout [Float], shape: AttentionShape, mask: AttentionMask) {
-    let H = shape.heads, Tq = shape.queryTime, Tk = shape.keyTime
-    let rows = shape.batch * H * Tq
     scores.withUnsafeMutableBufferPointer { buffer in
-        let base = buffer.baseAddress!
-        parallelRanges(rows, minimumPerThread: softmaxRowsPerThread(cols: Tk)) { range in
-            for row in range {
-                let b = row / (H * Tq), t = row % Tq
-                let visible = mask.visibleKeys(batch: b, query: t, keys: Tk)
-                let p = base + row * Tk
-                // softmaxRow reads each score before it writes that entry, so in place is safe
-                if visible > 0 { _ = softmaxRow(UnsafePointer(p), p, visible: visible) }
-                for s in visible..<Tk { p[s] = 0 }   // masked, or a row with nothing to see
-            }
+        let p = buffer.baseAddress!
+        let run = { (lengths: UnsafePointer<Int>?) in
+            maskedSoftmaxForward(p, UnsafePointer(p), batch: shape.batch, heads: shape.heads, queries: shape.queryTime,
+                                 keys: shape.keyTime, causal: mask.causal, queryOffset: mask.queryOffset, keyLengths: lengths)
         }
+        if let lengths = mask.keyLengths { lengths.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
     }
 }
 
