@@ -27,6 +27,7 @@ let weeks = [
     "Week04Training",
     "Week05RNN",
     "Week06LSTM",
+    "Week07Attention",
     "Week10BPE",
 ]
 
