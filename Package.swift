@@ -27,6 +27,7 @@ let weeks = [
     "Week04Training",
     "Week05RNN",
     "Week06LSTM",
+    "Week08Transformer",
 ]
 
 let package = Package(
