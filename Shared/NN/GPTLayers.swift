@@ -150,13 +150,17 @@ func normalCDFAndDensity16(_ x: SIMD16<Float>) -> (cdf: SIMD16<Float>, density: 
 /// out = act(x) elementwise, act = GELU (exact: x·Φ(x), nn.GELU()) or ReLU (max(x, 0)).
 ///   x, out: (n values). Split across threads for large n (each value is independent).
 public func gptActivationForward(_ out: FloatPointer, _ x: UnsafePointer<Float>, count n: Int, relu: Bool) {
+    @inline(__always) func act(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        relu ? maximum16(v, SIMD16(repeating: 0)) : v * normalCDFAndDensity16(v).cdf
+    }
     parallelRanges(n) { range in
-        let o = out + range.lowerBound, input = x + range.lowerBound
-        if relu {
-            map16(o, input, count: range.count) { maximum16($0, SIMD16(repeating: 0)) }
-        } else {
-            map16(o, input, count: range.count) { x in x * normalCDFAndDensity16(x).cdf }
+        // whole chunks of 16, then the last partial chunk through the same vector code
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+            store16(act(load16(x + i)), out + i)
+            i += 16
         }
+        if i < range.upperBound { store16(act(load16(x + i, count: range.upperBound - i)), out + i, count: range.upperBound - i) }
     }
 }
 
@@ -165,17 +169,20 @@ public func gptActivationForward(_ out: FloatPointer, _ x: UnsafePointer<Float>,
 ///   dX, dOut, x: (n values), x the forward's input.
 public func gptActivationBackward(dX: FloatPointer, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                   count n: Int, relu: Bool) {
+    @inline(__always) func local(_ g: SIMD16<Float>, _ v: SIMD16<Float>) -> SIMD16<Float> {
+        if relu { return g.replacing(with: 0, where: v .<= 0) }
+        let (cdf, density) = normalCDFAndDensity16(v)
+        return g * (cdf + v * density)
+    }
     parallelRanges(n) { range in
-        let start = range.lowerBound
-        if relu {
-            accumulate16(dX + start, dOut + start, x + start, count: range.count) { g, x in
-                g.replacing(with: 0, where: x .<= 0)
-            }
-        } else {
-            accumulate16(dX + start, dOut + start, x + start, count: range.count) { g, x in
-                let (cdf, density) = normalCDFAndDensity16(x)
-                return g * (cdf + x * density)
-            }
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+            store16(load16(dX + i) + local(load16(dOut + i), load16(x + i)), dX + i)
+            i += 16
+        }
+        if i < range.upperBound {
+            let k = range.upperBound - i
+            store16(load16(dX + i, count: k) + local(load16(dOut + i, count: k), load16(x + i, count: k)), dX + i, count: k)
         }
     }
 }

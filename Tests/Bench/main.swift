@@ -16,6 +16,7 @@ let benchmarks: [String: Benchmark] = [
     "week04": benchWeek04,
     "data": benchData,
     "mlp": benchMLP,
+    "gpt": benchGPT,
 ]
 
 func printUsage(to stream: UnsafeMutablePointer<FILE>) {
