@@ -4,20 +4,25 @@
 
 /// out[n, :] = table[ids[n], :]  (a gather).
 ///   ids: (N), each in 0..<V   table: (V, C)   out: (N, C), overwritten.
+/// An id outside the vocabulary stops with a message naming it and its position.
+public func embeddingForward(_ out: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int>,
+                             table: UnsafePointer<Float>, tokens N: Int,
+                             vocabulary V: Int, dimension C: Int) {
+    precondition(N >= 0 && V >= 0 && C >= 0, "embeddingForward: negative shape \(N), \(V), \(C)")
+    for n in 0..<N {
+        let id = ids[n]
+        precondition(id >= 0 && id < V, "embeddingForward: id \(id) at position \(n) is outside the vocabulary 0..<\(V)")
+        (out + n * C).update(from: table + id * C, count: C)
+    }
+}
+
+/// Array form of `embeddingForward`: N = ids.count.
 public func embeddingForward(_ out: inout [Float], ids: [Int], table: [Float],
                              vocabulary V: Int, dimension C: Int) {
     let N = ids.count
     requireCount(out, N * C, "embeddingForward: out")
     requireCount(table, V * C, "embeddingForward: table")
-    out.withUnsafeMutableBufferPointer { ob in
-        table.withUnsafeBufferPointer { tb in
-            for n in 0..<N {
-                let id = ids[n]
-                precondition(id >= 0 && id < V, "embeddingForward: id \(id) at position \(n) is outside the vocabulary 0..<\(V)")
-                (ob.baseAddress! + n * C).update(from: tb.baseAddress! + id * C, count: C)
-            }
-        }
-    }
+    embeddingForward(&out, ids: ids, table: table, tokens: N, vocabulary: V, dimension: C)
 }
 
 /// Backward of `embeddingForward`. Adds into dTable (a scatter-add).
@@ -25,19 +30,25 @@ public func embeddingForward(_ out: inout [Float], ids: [Int], table: [Float],
 /// from; an id used twice collects both gradients:
 ///   dTable[ids[n], :] += dOut[n, :]
 ///   dTable: (V, C)   dOut: (N, C)   ids: (N)
+/// One thread, positions in order: two positions with the same id add into the same row, so
+/// splitting them across threads would make the sum's order (and its rounding) vary.
+public func embeddingBackward(dTable: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                              ids: UnsafePointer<Int>, tokens N: Int,
+                              vocabulary V: Int, dimension C: Int) {
+    precondition(N >= 0 && V >= 0 && C >= 0, "embeddingBackward: negative shape \(N), \(V), \(C)")
+    for n in 0..<N {
+        let id = ids[n]
+        precondition(id >= 0 && id < V, "embeddingBackward: id \(id) at position \(n) is outside the vocabulary 0..<\(V)")
+        let row = dTable + id * C, g = dOut + n * C
+        for c in 0..<C { row[c] += g[c] }
+    }
+}
+
+/// Array form of `embeddingBackward`: N = ids.count.
 public func embeddingBackward(dTable: inout [Float], dOut: [Float], ids: [Int],
                               vocabulary V: Int, dimension C: Int) {
     let N = ids.count
     requireCount(dTable, V * C, "embeddingBackward: dTable")
     requireCount(dOut, N * C, "embeddingBackward: dOut")
-    dTable.withUnsafeMutableBufferPointer { db in
-        dOut.withUnsafeBufferPointer { gb in
-            for n in 0..<N {
-                let id = ids[n]
-                precondition(id >= 0 && id < V, "embeddingBackward: id \(id) at position \(n) is outside the vocabulary 0..<\(V)")
-                let row = db.baseAddress! + id * C, g = gb.baseAddress! + n * C
-                for c in 0..<C { row[c] += g[c] }
-            }
-        }
-    }
+    embeddingBackward(dTable: &dTable, dOut: dOut, ids: ids, tokens: N, vocabulary: V, dimension: C)
 }

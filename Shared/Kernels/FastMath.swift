@@ -110,3 +110,25 @@ func accumulate16(_ dX: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float
         store16(load16(dX + i, count: rest) + product, dX + i, count: rest)
     }
 }
+
+/// `map16` over n values, split across threads when n is large (`parallelRanges`). Every
+/// value goes through the same vector function whichever range it falls in, so the result
+/// does not depend on the thread count.
+@inline(__always)
+func parallelMap16(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int,
+                   _ f: (SIMD16<Float>) -> SIMD16<Float>) {
+    parallelRanges(n) { range in
+        map16(out + range.lowerBound, x + range.lowerBound, count: range.count, f)
+    }
+}
+
+/// `accumulate16` over n values, split across threads when n is large, as `parallelMap16`.
+@inline(__always)
+func parallelAccumulate16(_ dX: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
+                          _ y: UnsafePointer<Float>, count n: Int,
+                          _ local: (_ dOut: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float>) {
+    parallelRanges(n) { range in
+        let start = range.lowerBound
+        accumulate16(dX + start, dOut + start, y + start, count: range.count, local)
+    }
+}

@@ -14,18 +14,21 @@ let geluScale: Float = 0.797_884_560_802_865_4
 /// The cubic coefficient of the tanh approximation.
 let geluCubic: Float = 0.044715
 
-/// out = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), elementwise, 16 values at a time.
-///   x, out: (n values); out is overwritten.   Reference: `geluForwardNaive`.
+/// out = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), elementwise, 16 values at a time, large
+/// buffers split across threads.   x, out: (n values); out is overwritten (out may be x).
+/// Reference: `geluForwardNaive`.
+public func geluForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    precondition(n >= 0, "geluForward: negative count \(n)")
+    parallelMap16(out, x, count: n) { x in
+        let u = geluScale * (x + geluCubic * x * x * x)
+        return x * sigmoid16(2 * u)                  // ½x(1 + tanh u) = x·σ(2u)
+    }
+}
+
+/// Array form of `geluForward`.   x, out: (n values), the same count.
 public func geluForward(_ out: inout [Float], _ x: [Float]) {
     requireCount(out, x.count, "geluForward: out")
-    out.withUnsafeMutableBufferPointer { o in
-        x.withUnsafeBufferPointer { xs in
-            map16(o.baseAddress!, xs.baseAddress!, count: xs.count) { x in
-                let u = geluScale * (x + geluCubic * x * x * x)
-                return x * sigmoid16(2 * u)                  // ½x(1 + tanh u) = x·σ(2u)
-            }
-        }
-    }
+    geluForward(&out, x, count: x.count)
 }
 
 /// Backward of `geluForward`. Adds into dX. With u = √(2/π)·(x + 0.044715·x³), t = tanh(u):
@@ -33,22 +36,23 @@ public func geluForward(_ out: inout [Float], _ x: [Float]) {
 /// (product rule on ½·x·(1 + t), then the chain rule through tanh and u). With s = σ(2u) =
 /// ½(1 + t) we have ½(1 − t²) = 2s(1 − s), which is how it is computed. Needs the input x.
 ///   dX, dOut, x: (n values), same layout.
+public func geluBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                         x: UnsafePointer<Float>, count n: Int) {
+    precondition(n >= 0, "geluBackward: negative count \(n)")
+    parallelAccumulate16(dX, dOut, x, count: n) { dOut, x in
+        // in the forward pass this was: u = √(2/π)·(x + 0.044715·x³), out = x·σ(2u)
+        let u = geluScale * (x + geluCubic * x * x * x)
+        let s = sigmoid16(2 * u)                         // ½(1 + t)
+        let dUdX = geluScale * (1 + 3 * geluCubic * x * x)
+        return dOut * (s + 2 * x * s * (1 - s) * dUdX)   // ½(1+t) + ½x(1−t²)·u'
+    }
+}
+
+/// Array form of `geluBackward`.   dX, dOut, x: (n values), the same count.
 public func geluBackward(dX: inout [Float], dOut: [Float], x: [Float]) {
     requireCount(dX, x.count, "geluBackward: dX")
     requireCount(dOut, x.count, "geluBackward: dOut")
-    dX.withUnsafeMutableBufferPointer { dxb in
-        dOut.withUnsafeBufferPointer { gb in
-            x.withUnsafeBufferPointer { xb in
-                accumulate16(dxb.baseAddress!, gb.baseAddress!, xb.baseAddress!, count: xb.count) { dOut, x in
-                    // in the forward pass this was: u = √(2/π)·(x + 0.044715·x³), out = x·σ(2u)
-                    let u = geluScale * (x + geluCubic * x * x * x)
-                    let s = sigmoid16(2 * u)                         // ½(1 + t)
-                    let dUdX = geluScale * (1 + 3 * geluCubic * x * x)
-                    return dOut * (s + 2 * x * s * (1 - s) * dUdX)   // ½(1+t) + ½x(1−t²)·u'
-                }
-            }
-        }
-    }
+    geluBackward(dX: &dX, dOut: dOut, x: x, count: x.count)
 }
 
 /// The reference for `geluForward`: the tanh formula as written, one value at a time, with

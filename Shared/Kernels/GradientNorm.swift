@@ -3,27 +3,30 @@
 // norm exceeds a bound keeps one bad batch from wrecking the weights, without changing the
 // update's direction. Reference: https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html
 
-/// Σ_i buffer_i², summed in Double.   buffer: (n values).
-public func sumOfSquares(_ buffer: [Float]) -> Double {
-    buffer.withUnsafeBufferPointer { b in
-        guard let p = b.baseAddress else { return 0 }
-        // A plain `sum += x·x` is one long chain of dependent Double adds that the compiler
-        // may not reorder (that would change the rounding), so it runs one add per 4 cycles:
-        // 0.2 ms for the LSTM's 350k gradients, every step. Sixteen running sums in two
-        // vectors, combined at the end, do the same sum (in another order) 16 at a time.
-        var sums0 = SIMD8<Double>(), sums1 = SIMD8<Double>()
-        var i = 0
-        while i + 16 <= b.count {
-            let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-            let low = SIMD8<Double>(v.lowHalf), high = SIMD8<Double>(v.highHalf)
-            sums0 += low * low
-            sums1 += high * high
-            i += 16
-        }
-        var sum = (sums0 + sums1).sum()
-        while i < b.count { sum += Double(p[i]) * Double(p[i]); i += 1 }
-        return sum
+/// Σ_i buffer_i² over n values, summed in Double.   buffer: (n values), e.g. one slice of a
+/// gradient arena (the global norm of an arena is √ of the sum over its slices).
+public func sumOfSquares(_ p: UnsafePointer<Float>, count n: Int) -> Double {
+    precondition(n >= 0, "sumOfSquares: negative count \(n)")
+    // Sixteen running sums in two vectors, combined at the end: a single `sum += x·x` would be
+    // one chain of dependent Double adds (one add per 4 cycles) that the compiler may not
+    // reorder, since that changes the rounding.
+    var sums0 = SIMD8<Double>(), sums1 = SIMD8<Double>()
+    var i = 0
+    while i + 16 <= n {
+        let v = load16(p + i)
+        let low = SIMD8<Double>(v.lowHalf), high = SIMD8<Double>(v.highHalf)
+        sums0 += low * low
+        sums1 += high * high
+        i += 16
     }
+    var sum = (sums0 + sums1).sum()
+    while i < n { sum += Double(p[i]) * Double(p[i]); i += 1 }
+    return sum
+}
+
+/// Array form of `sumOfSquares`.
+public func sumOfSquares(_ buffer: [Float]) -> Double {
+    sumOfSquares(buffer, count: buffer.count)
 }
 
 /// The global L2 norm of several buffers taken as one long vector: √(Σ_buffers Σ_i g_i²).
@@ -42,11 +45,15 @@ public func clipScale(norm: Double, maxNorm: Float) -> Float {
     return factor < 1 ? Float(factor) : 1
 }
 
-/// buffer *= factor, in place.   buffer: (n values).
+/// buffer *= factor, in place, over n values (a gradient slice when clipping).
+public func scaleBuffer(_ buffer: UnsafeMutablePointer<Float>, count n: Int, by factor: Float) {
+    precondition(n >= 0, "scaleBuffer: negative count \(n)")
+    for i in 0..<n { buffer[i] *= factor }
+}
+
+/// Array form of `scaleBuffer`.
 public func scaleBuffer(_ buffer: inout [Float], by factor: Float) {
-    buffer.withUnsafeMutableBufferPointer { b in
-        for i in 0..<b.count { b[i] *= factor }
-    }
+    scaleBuffer(&buffer, count: buffer.count, by: factor)
 }
 
 /// Clips by global norm: if √(Σ all g²) > maxNorm, every gradient is scaled by

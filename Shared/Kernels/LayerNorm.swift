@@ -13,6 +13,44 @@ import Darwin
 ///   mean, rstd: (N), overwritten with μ_n and rstd_n for the backward pass.
 /// The variance is the biased one (divide by C), as PyTorch's LayerNorm. eps keeps rstd finite
 /// when a row is constant (σ² = 0).
+/// The pointers may point anywhere in a larger buffer (an activation arena). Row n of x and
+/// of out starts n·rowStride values in (default C: contiguous rows); mean and rstd are dense.
+public func layerNormForward(_ out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+                             rstd: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                             weight w: UnsafePointer<Float>, bias b: UnsafePointer<Float>,
+                             rows N: Int, cols C: Int, eps: Float = 1e-5, rowStride: Int? = nil) {
+    let ld = rowStride ?? C
+    precondition(N >= 0 && C >= 0 && ld >= C, "layerNormForward: bad shape (\(N), \(C)) with row stride \(ld)")
+    for n in 0..<N {
+        let row = x + n * ld, o = out + n * ld
+        // Every pass walks the row 16 values at a time; the last chunk holds `k` < 16 real
+        // values and padding chosen to add nothing.
+        // pass 1: the mean (padding 0)
+        var sums = SIMD16<Float>(repeating: 0)
+        for i in stride(from: 0, to: C, by: 16) {
+            sums += load16(row + i, count: min(16, C - i))
+        }
+        let mu = sums.sum() / Float(C)
+        // pass 2: the variance around that mean (two passes: no catastrophic cancellation,
+        // unlike E[x²] − E[x]²; padding μ gives deviation 0)
+        var squares = SIMD16<Float>(repeating: 0)
+        for i in stride(from: 0, to: C, by: 16) {
+            let d = load16(row + i, count: min(16, C - i), fill: mu) - mu
+            squares += d * d
+        }
+        let s = 1 / sqrt(squares.sum() / Float(C) + eps)
+        // pass 3: normalise, scale and shift
+        for i in stride(from: 0, to: C, by: 16) {
+            let k = min(16, C - i)
+            let normalized = (load16(row + i, count: k) - mu) * s
+            store16(normalized * load16(w + i, count: k) + load16(b + i, count: k), o + i, count: k)
+        }
+        mean[n] = mu
+        rstd[n] = s
+    }
+}
+
+/// Array form of `layerNormForward`: the same kernel on whole arrays, sizes checked.
 public func layerNormForward(_ out: inout [Float], mean: inout [Float], rstd: inout [Float],
                              _ x: [Float], weight: [Float], bias: [Float],
                              rows N: Int, cols C: Int, eps: Float = 1e-5) {
@@ -22,42 +60,8 @@ public func layerNormForward(_ out: inout [Float], mean: inout [Float], rstd: in
     requireCount(bias, C, "layerNormForward: bias")
     requireCount(mean, N, "layerNormForward: mean")
     requireCount(rstd, N, "layerNormForward: rstd")
-    out.withUnsafeMutableBufferPointer { ob in
-        x.withUnsafeBufferPointer { xb in
-            weight.withUnsafeBufferPointer { wb in
-                bias.withUnsafeBufferPointer { bb in
-                    let w = wb.baseAddress!, b = bb.baseAddress!
-                    for n in 0..<N {
-                        let row = xb.baseAddress! + n * C, o = ob.baseAddress! + n * C
-                        // Every pass walks the row 16 values at a time; the last chunk holds
-                        // `k` < 16 real values and padding chosen to add nothing.
-                        // pass 1: the mean (padding 0)
-                        var sums = SIMD16<Float>(repeating: 0)
-                        for i in stride(from: 0, to: C, by: 16) {
-                            sums += load16(row + i, count: min(16, C - i))
-                        }
-                        let mu = sums.sum() / Float(C)
-                        // pass 2: the variance around that mean (two passes: no catastrophic
-                        // cancellation, unlike E[x²] − E[x]²; padding μ gives deviation 0)
-                        var squares = SIMD16<Float>(repeating: 0)
-                        for i in stride(from: 0, to: C, by: 16) {
-                            let d = load16(row + i, count: min(16, C - i), fill: mu) - mu
-                            squares += d * d
-                        }
-                        let s = 1 / sqrt(squares.sum() / Float(C) + eps)
-                        // pass 3: normalise, scale and shift
-                        for i in stride(from: 0, to: C, by: 16) {
-                            let k = min(16, C - i)
-                            let normalized = (load16(row + i, count: k) - mu) * s
-                            store16(normalized * load16(w + i, count: k) + load16(b + i, count: k), o + i, count: k)
-                        }
-                        mean[n] = mu
-                        rstd[n] = s
-                    }
-                }
-            }
-        }
-    }
+    layerNormForward(&out, mean: &mean, rstd: &rstd, x, weight: weight, bias: bias,
+                     rows: N, cols: C, eps: eps, rowStride: C)
 }
 
 /// Backward of `layerNormForward`. Adds into dX, dWeight and dBias.
@@ -65,7 +69,47 @@ public func layerNormForward(_ out: inout [Float], mean: inout [Float], rstd: in
 /// μ and rstd both depend on every x_i of the row; differentiating through them gives
 ///   dX = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂))
 ///   dWeight += Σ_n dOut ⊙ x̂      dBias += Σ_n dOut
-///   dX, dOut, x: (N, C)   dWeight, dBias, weight: (C)   mean, rstd: (N) from the forward.
+///   dX, dOut, x: (N, C), rows rowStride apart (default C)   dWeight, dBias, weight: (C)
+///   mean, rstd: (N) from the forward.
+public func layerNormBackward(dX: UnsafeMutablePointer<Float>, dWeight dW: UnsafeMutablePointer<Float>,
+                              dBias dB: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                              x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                              mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                              rows N: Int, cols C: Int, rowStride: Int? = nil) {
+    let ld = rowStride ?? C
+    precondition(N >= 0 && C >= 0 && ld >= C, "layerNormBackward: bad shape (\(N), \(C)) with row stride \(ld)")
+    for n in 0..<N {
+        let row = x + n * ld, g = dOut + n * ld, dx = dX + n * ld
+        let mu = mean[n], s = rstd[n]
+        // two reductions over the row: mean(w ⊙ g) and mean(w ⊙ g ⊙ x̂)
+        // (16 at a time; padding g = 0 adds nothing)
+        var gSums = SIMD16<Float>(repeating: 0)
+        var gNormSums = SIMD16<Float>(repeating: 0)
+        for i in stride(from: 0, to: C, by: 16) {
+            let k = min(16, C - i)
+            let norm = (load16(row + i, count: k) - mu) * s
+            let wg = load16(w + i, count: k) * load16(g + i, count: k)
+            gSums += wg
+            gNormSums += wg * norm
+        }
+        let gMean = gSums.sum() / Float(C)
+        let gNormMean = gNormSums.sum() / Float(C)
+        for i in stride(from: 0, to: C, by: 16) {
+            let k = min(16, C - i)
+            let gi = load16(g + i, count: k)
+            // in the forward pass this was: out = x̂·w + b
+            let norm = (load16(row + i, count: k) - mu) * s
+            store16(load16(dB + i, count: k) + gi, dB + i, count: k)
+            store16(load16(dW + i, count: k) + norm * gi, dW + i, count: k)
+            // and x̂ = (x − μ)·rstd, through μ and rstd as well
+            let wg = load16(w + i, count: k) * gi
+            let dxi = s * (wg - gMean - norm * gNormMean)
+            store16(load16(dx + i, count: k) + dxi, dx + i, count: k)
+        }
+    }
+}
+
+/// Array form of `layerNormBackward`: the same kernel on whole arrays, sizes checked.
 public func layerNormBackward(dX: inout [Float], dWeight: inout [Float], dBias: inout [Float],
                               dOut: [Float], x: [Float], weight: [Float],
                               mean: [Float], rstd: [Float], rows N: Int, cols C: Int) {
@@ -77,49 +121,8 @@ public func layerNormBackward(dX: inout [Float], dWeight: inout [Float], dBias: 
     requireCount(weight, C, "layerNormBackward: weight")
     requireCount(mean, N, "layerNormBackward: mean")
     requireCount(rstd, N, "layerNormBackward: rstd")
-    dX.withUnsafeMutableBufferPointer { dxb in
-        dWeight.withUnsafeMutableBufferPointer { dwb in
-            dBias.withUnsafeMutableBufferPointer { dbb in
-                dOut.withUnsafeBufferPointer { gb in
-                    x.withUnsafeBufferPointer { xb in
-                        weight.withUnsafeBufferPointer { wb in
-                            let dW = dwb.baseAddress!, dB = dbb.baseAddress!, w = wb.baseAddress!
-                            for n in 0..<N {
-                                let row = xb.baseAddress! + n * C, g = gb.baseAddress! + n * C
-                                let dx = dxb.baseAddress! + n * C
-                                let mu = mean[n], s = rstd[n]
-                                // two reductions over the row: mean(w ⊙ g) and mean(w ⊙ g ⊙ x̂)
-                                // (16 at a time; padding g = 0 adds nothing)
-                                var gSums = SIMD16<Float>(repeating: 0)
-                                var gNormSums = SIMD16<Float>(repeating: 0)
-                                for i in stride(from: 0, to: C, by: 16) {
-                                    let k = min(16, C - i)
-                                    let norm = (load16(row + i, count: k) - mu) * s
-                                    let wg = load16(w + i, count: k) * load16(g + i, count: k)
-                                    gSums += wg
-                                    gNormSums += wg * norm
-                                }
-                                let gMean = gSums.sum() / Float(C)
-                                let gNormMean = gNormSums.sum() / Float(C)
-                                for i in stride(from: 0, to: C, by: 16) {
-                                    let k = min(16, C - i)
-                                    let gi = load16(g + i, count: k)
-                                    // in the forward pass this was: out = x̂·w + b
-                                    let norm = (load16(row + i, count: k) - mu) * s
-                                    store16(load16(dB + i, count: k) + gi, dB + i, count: k)
-                                    store16(load16(dW + i, count: k) + norm * gi, dW + i, count: k)
-                                    // and x̂ = (x − μ)·rstd, through μ and rstd as well
-                                    let wg = load16(w + i, count: k) * gi
-                                    let dxi = s * (wg - gMean - norm * gNormMean)
-                                    store16(load16(dx + i, count: k) + dxi, dx + i, count: k)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    layerNormBackward(dX: &dX, dWeight: &dWeight, dBias: &dBias, dOut: dOut, x: x, weight: weight,
+                      mean: mean, rstd: rstd, rows: N, cols: C, rowStride: C)
 }
 
 /// The reference for `layerNormForward`: the definition in Double (mean and rstd not written).

@@ -35,8 +35,7 @@ import Darwin
 ///    numbers, with the accumulators never leaving registers for the whole K loop. Sixteen
 ///    independent accumulators also hide the FMA latency (4 cycles x 2 pipes = 8 in flight).
 ///    Why 8 rows: the batch sizes here (32, 128) and the MLP's 784 are multiples of 8, so no
-///    tile is wasted on padding rows; with 6 rows a 32-row LSTM batch took 6 tiles (36 rows)
-///    and the LSTM step ran 15% slower.
+///    tile is wasted on padding rows (a 6-row tile would cover a 32-row batch with 36 rows).
 ///
 /// 2. **Blocking for the caches.** The loops around the micro-kernel cut the problem so the
 ///    data it reads sits in a cache that can feed it:
@@ -56,10 +55,10 @@ import Darwin
 ///    that stay in cache, whatever lda/ldb are. Packing is also where the transposes vanish:
 ///    op(A) and op(B) are read through their strides once, while packing, so one micro-kernel
 ///    serves all four transpose combinations. (The A panel comes in two layouts, 8 rows of kc
-///    or kc groups of 8, whichever makes the copy from A contiguous; the micro-kernel takes
-///    the panel's strides. Packing A one float at a time cost up to 20% at the MLP's shapes.)
+///    or kc groups of 8, whichever makes the copy from A contiguous, so the copy moves whole
+///    runs of memory; the micro-kernel takes the panel's strides.)
 ///    A stored (M, K) is not copied at all: its rows already run along k, and 8 rows read
-///    through lda stream well enough (copying them cost the MLP's forward pass 5-8%).
+///    through lda stream well enough, so a copy would only add memory traffic.
 ///    Only a ragged last panel (fewer than 8 rows) is copied, to pad it with zeros.
 ///    Edges are zero-padded to whole 8 x 32 tiles, so any M, N, K work; a partial tile is
 ///    computed in full and only its valid part is written to C.
@@ -87,10 +86,158 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false,
         scaleMatrix(C, rows: M, columns: N, ld: ldc, by: beta)
         return
     }
+    if M == 1 {
+        // One row of C: a matrix-vector product with op(A)'s row as the vector (see `gemv`).
+        // C = a·B is y = Bᵀ·a (B stored (K, N)); C = a·Bᵀ is y = B·a (B stored (N, K)).
+        gemv(transpose: !transposeB, rows: transposeB ? N : K, cols: transposeB ? K : N,
+             alpha: alpha, a: B, lda: ldb, x: A, incx: transposeA ? lda : 1,
+             beta: beta, y: C, threads: threads)
+        return
+    }
     let problem = BlockedProblem(transposeA: transposeA, transposeB: transposeB, K: K,
                                  alpha: alpha, A: A, lda: lda, B: B, ldb: ldb, packedB: nil,
                                  beta: beta, C: C, ldc: ldc)
     gemmOnThreads(problem, m: M, n: N, threads: threads)
+}
+
+// MARK: - Matrix times vector (M = 1)
+
+/// y = α·op(A)·x + β·y, the matrix-vector product (BLAS's sgemv): one-token decoding and
+/// sampling, where a "batch" is a single row. A is (M, N) row-major with row stride lda.
+///   transpose false: op(A) = A,  x: (N), y: (M)      y_i = α·Σ_p A[i, p]·x_p + β·y_i
+///   transpose true:  op(A) = Aᵀ, x: (M), y: (N)      y_j = α·Σ_p x_p·A[p, j] + β·y_j
+/// x is read with stride incx (x_p at x[p·incx]); y is contiguous. β = 0 overwrites y.
+///
+/// A GEMM with M = 1 would spend 7/8 of its 8-row register tile on padding and copy B into
+/// panels it reads once; here every number of A is read once, where it lies. `gemm` routes
+/// M = 1 here, and the results are the same bits as its blocked path: each y_j is summed with
+/// fused multiply-adds in p order, in the same 256-long slices of p (`gemmKC`), each slice's
+/// sum applied to y as the micro-kernel applies it to C. Large products split y across
+/// threads (each y_j still summed by one thread, so any thread count gives the same bits).
+public func gemv(transpose: Bool = false, rows M: Int, cols N: Int, alpha: Float = 1,
+                 a A: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, incx: Int = 1,
+                 beta: Float = 0, y: UnsafeMutablePointer<Float>, threads: Int? = nil) {
+    precondition(M >= 0 && N >= 0, "gemv: negative size \(M)x\(N)")
+    precondition(lda >= max(1, N), "gemv: lda \(lda) is smaller than a row of A")
+    precondition(incx >= 1, "gemv: incx must be at least 1, got \(incx)")
+    let outputs = transpose ? N : M, depth = transpose ? M : N
+    if outputs == 0 { return }
+    if depth == 0 || alpha == 0 {
+        scaleMatrix(y, rows: 1, columns: outputs, ld: outputs, by: beta)
+        return
+    }
+    // Outputs are computed in blocks: 64 columns of A (transpose) or 16 rows (no transpose).
+    let block = transpose ? 2 * gemmNR : 16
+    gemvOnThreads(outputs: outputs, depth: depth, block: block, threads: threads) { range in
+        let tile = transpose ? nil : GemmScratch.forCurrentThread().edgeTile
+        for first in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+            let width = min(block, range.upperBound - first)
+            if transpose {
+                gemvColumns(depth: depth, x: x, incx: incx, left: A + first, right: A + first + gemmNR,
+                            rowStride: lda, alpha: alpha, beta: beta, y: y + first, width: width)
+            } else {
+                gemvRows(depth: depth, x: x, incx: incx, a: A + first * lda, lda: lda,
+                         alpha: alpha, beta: beta, y: y + first, rows: width, tile: tile!)
+            }
+        }
+    }
+}
+
+/// Runs `body` over the outputs 0..<outputs, on the calling thread when the product is small
+/// (under `gemmParallelThreshold` flops), otherwise in one range of whole blocks per thread.
+private func gemvOnThreads(outputs: Int, depth: Int, block: Int, threads: Int?,
+                           _ body: (Range<Int>) -> Void) {
+    let blocks = (outputs + block - 1) / block
+    let threads = 2 * outputs * depth < gemmParallelThreshold ? 1 : max(1, threads ?? Threads.count)
+    let chunks = min(threads, blocks)
+    if chunks <= 1 { body(0..<outputs); return }
+    parallelFor(chunks, threads: threads) { chunk in
+        body(min(outputs, chunk * blocks / chunks * block)..<min(outputs, (chunk + 1) * blocks / chunks * block))
+    }
+}
+
+/// y[0..<width] (width <= 64) of y = α·x·A + β·y, where the block's columns 0..<32 have row p at
+/// left + p·rowStride and columns 32..<64 at right + p·rowStride (right is left + 32 in a plain
+/// matrix, the next panel in a `PackedMatrix`). Four accumulators, one FMA each per p.
+@inline(__always)
+private func gemvColumns(depth K: Int, x: UnsafePointer<Float>, incx: Int,
+                         left: UnsafePointer<Float>, right: UnsafePointer<Float>, rowStride: Int,
+                         alpha: Float, beta: Float, y: UnsafeMutablePointer<Float>, width: Int) {
+    typealias V = SIMD16<Float>
+    // Valid lanes of each of the four vectors (the last block of y may be narrower).
+    let counts = (min(16, width), max(0, min(16, width - 16)), max(0, min(16, width - 32)),
+                  max(0, min(16, width - 48)))
+    for pc in stride(from: 0, to: K, by: gemmKC) {
+        let kc = min(gemmKC, K - pc)
+        var acc0 = V(), acc1 = V(), acc2 = V(), acc3 = V()
+        if width == 2 * gemmNR {
+            for p in pc..<(pc + kc) {
+                let xp = V(repeating: x[p * incx])
+                let l = left + p * rowStride, r = right + p * rowStride
+                acc0.addProduct(xp, load16(l)); acc1.addProduct(xp, load16(l + 16))
+                acc2.addProduct(xp, load16(r)); acc3.addProduct(xp, load16(r + 16))
+            }
+        } else {
+            // A ragged last block: read only the columns that exist.
+            for p in pc..<(pc + kc) {
+                let xp = V(repeating: x[p * incx])
+                let l = left + p * rowStride, r = right + p * rowStride
+                acc0.addProduct(xp, load16(l, count: counts.0))
+                if counts.1 > 0 { acc1.addProduct(xp, load16(l + 16, count: counts.1)) }
+                if counts.2 > 0 { acc2.addProduct(xp, load16(r, count: counts.2)) }
+                if counts.3 > 0 { acc3.addProduct(xp, load16(r + 16, count: counts.3)) }
+            }
+        }
+        // The first slice applies β to the old y; later slices add to what is there.
+        let sliceBeta: Float = pc == 0 ? beta : 1
+        gemvStore(acc0, y, count: counts.0, alpha: alpha, beta: sliceBeta)
+        gemvStore(acc1, y + 16, count: counts.1, alpha: alpha, beta: sliceBeta)
+        gemvStore(acc2, y + 32, count: counts.2, alpha: alpha, beta: sliceBeta)
+        gemvStore(acc3, y + 48, count: counts.3, alpha: alpha, beta: sliceBeta)
+    }
+}
+
+/// y[0..<rows] (rows <= 16) of y = α·A·x + β·y for 16 rows of A starting at `a`. The sums
+/// run along the rows of A, so 16 rows x 16 values are transposed (through `tile`, 256
+/// floats) into 16 vectors that each hold one column p for all 16 rows; one FMA per p then
+/// advances all 16 sums.
+@inline(__always)
+private func gemvRows(depth K: Int, x: UnsafePointer<Float>, incx: Int,
+                      a: UnsafePointer<Float>, lda: Int, alpha: Float, beta: Float,
+                      y: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD16<Float>
+    for pc in stride(from: 0, to: K, by: gemmKC) {
+        let kc = min(gemmKC, K - pc)
+        var acc = V()
+        var p = pc
+        if rows == 16 {
+            while p + 16 <= pc + kc {
+                transpose16x16(from: a + p, rowStride: lda, to: tile, rowStride: 16)
+                for q in 0..<16 { acc.addProduct(V(repeating: x[(p + q) * incx]), load16(tile + 16 * q)) }
+                p += 16
+            }
+        }
+        // The rest of the slice (and every p of a block of fewer than 16 rows): gather column p.
+        while p < pc + kc {
+            var column = V()
+            for i in 0..<rows { column[i] = a[i * lda + p] }
+            acc.addProduct(V(repeating: x[p * incx]), column)
+            p += 1
+        }
+        gemvStore(acc, y, count: rows, alpha: alpha, beta: pc == 0 ? beta : 1)
+    }
+}
+
+/// y[0..<count] = α·acc + β·y (β = 0: the old y is not read), as the micro-kernel stores C.
+@inline(__always)
+private func gemvStore(_ acc: SIMD16<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+                       alpha: Float, beta: Float) {
+    if count == 0 { return }
+    if beta == 0 {
+        store16(alpha * acc, y, count: count)
+    } else {
+        store16(alpha * acc + beta * load16(y, count: count), y, count: count)
+    }
 }
 
 /// Runs one problem: on the calling thread when it is small, otherwise with C split into
@@ -181,6 +328,20 @@ public func gemm(transposeA: Bool = false, m M: Int, alpha: Float = 1,
     if M == 0 { return }
     if alpha == 0 {
         scaleMatrix(C, rows: M, columns: N, ld: ldc, by: beta)
+        return
+    }
+    if M == 1 {
+        // One row of C: y = Bᵀ·a over the packed panels, as `gemv` does (the same bits as below).
+        let panels = UnsafePointer(packedB.storage), x = A, incx = transposeA ? lda : 1
+        gemvOnThreads(outputs: N, depth: K, block: 2 * gemmNR, threads: threads) { range in
+            for first in stride(from: range.lowerBound, to: range.upperBound, by: 2 * gemmNR) {
+                // panel s = first/32 holds columns 32s..<32s+32, row p at panel + p·32
+                let left = panels + (first / gemmNR) * gemmNR * K
+                gemvColumns(depth: K, x: x, incx: incx, left: left, right: left + gemmNR * K,
+                            rowStride: gemmNR, alpha: alpha, beta: beta, y: C + first,
+                            width: min(2 * gemmNR, range.upperBound - first))
+            }
+        }
         return
     }
     let problem = BlockedProblem(transposeA: transposeA, transposeB: false, K: K, alpha: alpha,

@@ -19,30 +19,31 @@ public func sigmoid(_ x: Float) -> Float {
     }
 }
 
-/// out = σ(x), elementwise, 16 values at a time (`sigmoid16`, FastMath.swift).
-///   x, out: (n values); out is overwritten.
+/// out = σ(x), elementwise, 16 values at a time (`sigmoid16`, FastMath.swift), large buffers
+/// split across threads.   x, out: (n values); out is overwritten (out may be x).
+public func sigmoidForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    precondition(n >= 0, "sigmoidForward: negative count \(n)")
+    parallelMap16(out, x, count: n, sigmoid16)
+}
+
+/// Array form of `sigmoidForward`.
 public func sigmoidForward(_ out: inout [Float], _ x: [Float]) {
     requireCount(out, x.count, "sigmoidForward: out")
-    out.withUnsafeMutableBufferPointer { o in
-        x.withUnsafeBufferPointer { xs in
-            map16(o.baseAddress!, xs.baseAddress!, count: xs.count, sigmoid16)
-        }
-    }
+    sigmoidForward(&out, x, count: x.count)
 }
 
 /// Backward of `sigmoidForward`. Adds into dX. σ'(x) = y(1 − y), with y = σ(x) the forward
 /// output (so backward needs `out`, not `x`).
 ///   dX, dOut, out: (n values), same layout.
+public func sigmoidBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                            out: UnsafePointer<Float>, count n: Int) {
+    precondition(n >= 0, "sigmoidBackward: negative count \(n)")
+    parallelAccumulate16(dX, dOut, out, count: n) { dOut, y in dOut * y * (1 - y) }
+}
+
+/// Array form of `sigmoidBackward`.
 public func sigmoidBackward(dX: inout [Float], dOut: [Float], out: [Float]) {
     requireCount(dX, out.count, "sigmoidBackward: dX")
     requireCount(dOut, out.count, "sigmoidBackward: dOut")
-    dX.withUnsafeMutableBufferPointer { dx in
-        dOut.withUnsafeBufferPointer { g in
-            out.withUnsafeBufferPointer { ys in
-                accumulate16(dx.baseAddress!, g.baseAddress!, ys.baseAddress!, count: ys.count) { dOut, y in
-                    dOut * y * (1 - y)
-                }
-            }
-        }
-    }
+    sigmoidBackward(dX: &dX, dOut: dOut, out: out, count: out.count)
 }

@@ -51,63 +51,150 @@ func softmaxRow(_ z: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, vis
 func softmaxRowsPerThread(cols C: Int) -> Int { max(1, 32_768 / max(C, 1)) }
 
 /// probs[n, :] = softmax(logits[n, :]), numerically stable (row maximum subtracted).
-///   logits, probs: (N, C); probs is overwritten.
+///   logits, probs: (N, C), rows rowStride apart (default C); probs is overwritten and may be
+///   the logits buffer itself.
 /// causal: the rows are stacked T×T blocks with T = C (attention scores (B, H, T, T) seen as
 /// (B·H·T, T)); row t of each block sees only columns 0...t, the rest get probability 0.
-public func softmaxForward(_ probs: inout [Float], _ logits: [Float],
-                           rows N: Int, cols C: Int, causal: Bool = false) {
-    requireCount(logits, N * C, "softmaxForward: logits")
-    requireCount(probs, N * C, "softmaxForward: probs")
+/// (`maskedSoftmaxForward` covers query offsets, unequal query and key counts and padding.)
+public func softmaxForward(_ probs: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>,
+                           rows N: Int, cols C: Int, causal: Bool = false, rowStride: Int? = nil) {
+    let ld = rowStride ?? C
+    precondition(N >= 0 && C >= 0 && ld >= C, "softmaxForward: bad shape (\(N), \(C)) with row stride \(ld)")
     precondition(C > 0 || N == 0, "softmaxForward: a row needs at least one column")
     precondition(!causal || N % max(C, 1) == 0,
                  "softmaxForward: causal needs rows (\(N)) to be a multiple of cols (\(C))")
-    probs.withUnsafeMutableBufferPointer { pb in
-        logits.withUnsafeBufferPointer { zb in
-            let probs = pb.baseAddress!, logits = zb.baseAddress!
-            parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: C)) { rows in
-                for n in rows {
-                    let z = logits + n * C, p = probs + n * C
-                    // causal: row n is position t = n mod T of its block and sees 0...t
-                    let visible = causal ? n % C + 1 : C
-                    _ = softmaxRow(z, p, visible: visible)
-                    for j in visible..<C { p[j] = 0 }    // masked: e^−∞ = 0
-                }
-            }
+    parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: C)) { rows in
+        for n in rows {
+            let z = logits + n * ld, p = probs + n * ld
+            // causal: row n is position t = n mod T of its block and sees 0...t
+            let visible = causal ? n % C + 1 : C
+            _ = softmaxRow(z, p, visible: visible)
+            for j in visible..<C { p[j] = 0 }    // masked: e^−∞ = 0
         }
     }
 }
 
-/// Backward of `softmaxForward`. Adds into dLogits.
+/// Array form of `softmaxForward`: logits, probs (N, C), contiguous.
+public func softmaxForward(_ probs: inout [Float], _ logits: [Float],
+                           rows N: Int, cols C: Int, causal: Bool = false) {
+    requireCount(logits, N * C, "softmaxForward: logits")
+    requireCount(probs, N * C, "softmaxForward: probs")
+    softmaxForward(&probs, logits, rows: N, cols: C, causal: causal, rowStride: C)
+}
+
+/// Backward of `softmaxForward` (and of `maskedSoftmaxForward`). Adds into dLogits.
 /// forward: p_j = e^z_j / Σ_k e^z_k, whose Jacobian is ∂p_j/∂z_i = p_j(δ_ij − p_i), so
 ///   dz = p ⊙ (g − Σ_k p_k·g_k)        (g = dProbs, one row at a time)
-/// Masked (causal) entries have p = 0, so they get no gradient; the mask needs no argument here.
-///   dLogits, dProbs, probs: (N, C)
+/// Masked entries have p = 0, so they get no gradient (a fully masked row, all p = 0, gets
+/// none at all); the mask needs no argument here.
+///   dLogits, dProbs, probs: (N, C), rows rowStride apart (default C).
+public func softmaxBackward(dLogits: UnsafeMutablePointer<Float>, dProbs: UnsafePointer<Float>,
+                            probs: UnsafePointer<Float>, rows N: Int, cols C: Int,
+                            rowStride: Int? = nil) {
+    let ld = rowStride ?? C
+    precondition(N >= 0 && C >= 0 && ld >= C, "softmaxBackward: bad shape (\(N), \(C)) with row stride \(ld)")
+    parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: C)) { rows in
+        for n in rows {
+            let p = probs + n * ld, g = dProbs + n * ld, dz = dLogits + n * ld
+            // Σ_k p_k·g_k: how much the row's gradient moves the normalisation
+            // (16 at a time, the short last chunk padded with zeros)
+            var sums = SIMD16<Float>(repeating: 0)
+            for i in stride(from: 0, to: C, by: 16) {
+                let k = min(16, C - i)
+                sums += load16(p + i, count: k) * load16(g + i, count: k)
+            }
+            let pDotG = sums.sum()
+            for j in 0..<C { dz[j] += p[j] * (g[j] - pDotG) }
+        }
+    }
+}
+
+/// Array form of `softmaxBackward`: every buffer (N, C), contiguous.
 public func softmaxBackward(dLogits: inout [Float], dProbs: [Float], probs: [Float],
                             rows N: Int, cols C: Int) {
     requireCount(dLogits, N * C, "softmaxBackward: dLogits")
     requireCount(dProbs, N * C, "softmaxBackward: dProbs")
     requireCount(probs, N * C, "softmaxBackward: probs")
-    dLogits.withUnsafeMutableBufferPointer { dzb in
-        dProbs.withUnsafeBufferPointer { gb in
-            probs.withUnsafeBufferPointer { pb in
-                let dLogits = dzb.baseAddress!, dProbs = gb.baseAddress!, probs = pb.baseAddress!
-                parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: C)) { rows in
-                    for n in rows {
-                        let p = probs + n * C, g = dProbs + n * C, dz = dLogits + n * C
-                        // Σ_k p_k·g_k: how much the row's gradient moves the normalisation
-                        // (16 at a time, the short last chunk padded with zeros)
-                        var sums = SIMD16<Float>(repeating: 0)
-                        for i in stride(from: 0, to: C, by: 16) {
-                            let k = min(16, C - i)
-                            sums += load16(p + i, count: k) * load16(g + i, count: k)
-                        }
-                        let pDotG = sums.sum()
-                        for j in 0..<C { dz[j] += p[j] * (g[j] - pDotG) }
-                    }
-                }
-            }
+    softmaxBackward(dLogits: &dLogits, dProbs: dProbs, probs: probs, rows: N, cols: C, rowStride: C)
+}
+
+// MARK: - Masked softmax for attention
+
+/// How many keys row i of batch entry b may see, as a prefix 0..<visible of the Tk keys:
+/// causal with a query offset (query i sits at absolute position offset + i and sees keys
+/// 0...offset + i) and a per-batch key length, whichever is shorter.
+@inline(__always)
+private func visibleKeys(query i: Int, batch b: Int, keys Tk: Int, causal: Bool, queryOffset: Int,
+                         keyLengths: UnsafePointer<Int>?) -> Int {
+    var visible = Tk
+    if causal { visible = min(visible, max(0, queryOffset + i + 1)) }
+    if let keyLengths { visible = min(visible, keyLengths[b]) }
+    return visible
+}
+
+/// Attention's softmax with masks: for every batch entry b, head h and query i,
+///   probs[b, h, i, j] = e^s_j / Σ_{k visible} e^s_k  for the keys j that row may see, 0 for the rest.
+///   scores, probs: (B, H, Tq, Tk), contiguous; probs is overwritten and may be scores itself.
+/// A key j is visible to query i of batch entry b when all of these that are given hold:
+///   causal:      j <= queryOffset + i (query i is token queryOffset + i of the sequence:
+///                with a KV cache holding Tk keys and Tq new queries, queryOffset = Tk − Tq)
+///   keyLengths:  (B), j < keyLengths[b] (the batch entry's real length, padding after it)
+///   keyMask:     (B, Tk), keyMask[b·Tk + j] is true (any pattern of allowed keys)
+/// A row that may see no key at all (every key masked) gets probability 0 everywhere, never
+/// NaN: an all-masked row carries no information, and zeros make its output and gradient 0.
+/// Backward: `maskedSoftmaxBackward`.
+public func maskedSoftmaxForward(_ probs: UnsafeMutablePointer<Float>, _ scores: UnsafePointer<Float>,
+                                 batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int,
+                                 causal: Bool, queryOffset: Int = 0,
+                                 keyLengths: UnsafePointer<Int>? = nil,
+                                 keyMask: UnsafePointer<Bool>? = nil) {
+    precondition(B >= 0 && H >= 0 && Tq >= 0 && Tk >= 0,
+                 "maskedSoftmaxForward: negative shape (\(B), \(H), \(Tq), \(Tk))")
+    precondition(queryOffset >= 0, "maskedSoftmaxForward: negative query offset \(queryOffset)")
+    if let keyLengths {
+        for b in 0..<B {
+            precondition(keyLengths[b] >= 0 && keyLengths[b] <= Tk,
+                         "maskedSoftmaxForward: key length \(keyLengths[b]) of batch entry \(b) is outside 0...\(Tk)")
         }
     }
+    let N = B * H * Tq
+    parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: Tk)) { rows in
+        for n in rows {
+            let z = scores + n * Tk, p = probs + n * Tk
+            let b = n / (H * Tq), i = n % Tq
+            let visible = visibleKeys(query: i, batch: b, keys: Tk, causal: causal,
+                                      queryOffset: queryOffset, keyLengths: keyLengths)
+            var allowed = visible
+            if let keyMask {
+                // Masked keys inside the visible prefix become −∞, so e^(s − max) = 0 for them.
+                allowed = 0
+                let mask = keyMask + b * Tk
+                for j in 0..<visible {
+                    if mask[j] { p[j] = z[j]; allowed += 1 } else { p[j] = -.infinity }
+                }
+            }
+            if allowed == 0 {
+                // Nothing to attend to: zeros (a softmax over no entries would be 0/0 = NaN).
+                p.update(repeating: 0, count: Tk)
+                continue
+            }
+            _ = softmaxRow(keyMask == nil ? z : UnsafePointer(p), p, visible: visible)
+            for j in visible..<Tk { p[j] = 0 }      // masked: e^−∞ = 0
+        }
+    }
+}
+
+/// Backward of `maskedSoftmaxForward`. Adds into dScores.
+/// forward: p = softmax over the visible keys, 0 elsewhere; on the visible keys
+///   dScores = p ⊙ (dProbs − Σ_k p_k·dProbs_k),
+/// and masked keys (p = 0) get 0, as does every key of a fully masked row: this is
+/// `softmaxBackward` over the B·H·Tq rows, which needs no mask.
+///   dScores, dProbs, probs: (B, H, Tq, Tk), contiguous.
+public func maskedSoftmaxBackward(dScores: UnsafeMutablePointer<Float>, dProbs: UnsafePointer<Float>,
+                                  probs: UnsafePointer<Float>,
+                                  batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int) {
+    softmaxBackward(dLogits: dScores, dProbs: dProbs, probs: probs, rows: B * H * Tq, cols: Tk,
+                    rowStride: Tk)
 }
 
 /// The reference for `softmaxForward`: the definition, in Double, with the same masking.

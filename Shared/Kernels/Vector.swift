@@ -22,8 +22,8 @@ func requireCount(_ buffer: [Float], _ expected: Int, _ what: @autoclosure () ->
                  "\(what()) has \(buffer.count) values, the shape needs \(expected)")
 }
 
-/// Lane-wise maximum. (The standard library's generic `pointwiseMax` was not inlined here and
-/// ran lane by lane; a compare and a select become two vector instructions.)
+/// Lane-wise maximum as one compare and one select, two vector instructions. (The standard
+/// library's generic `pointwiseMax` is not specialised across modules and goes lane by lane.)
 @inline(__always)
 func maximum16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     a.replacing(with: b, where: a .< b)
