@@ -1,7 +1,7 @@
 // Character-level text for the language-model weeks (5-9): the embedded Shakespeare corpus
-// or a user's --corpus file, a character vocabulary, a 90/10 train/validation split, and
-// random chunks of T characters with their next-character targets (as in nanoGPT's
-// get_batch). Reference: https://github.com/karpathy/nanoGPT/blob/master/data/shakespeare_char/prepare.py
+// or a user's --corpus file, a character vocabulary (a `Tokenizer`, Tokenizer.swift), a 90/10
+// train/validation split, and random chunks of T tokens with their next-token targets (as in
+// nanoGPT's get_batch). The splits, schedules and measures built on them are in TextData.swift. Reference: https://github.com/karpathy/nanoGPT/blob/master/data/shakespeare_char/prepare.py
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,8 +31,13 @@ public struct CharVocabulary: Equatable {
     private let latin1IDs: [Int]
 
     public init(text: String) {
-        let unique = Set(text.unicodeScalars)
-        characters = unique.sorted { $0.value < $1.value }
+        self.init(sortedCharacters: Set(text.unicodeScalars).sorted { $0.value < $1.value })
+    }
+
+    /// The vocabulary of `characters`, which must be unique and in ascending code-point order
+    /// (what `load(from:)` reads back after checking it).
+    init(sortedCharacters: [Unicode.Scalar]) {
+        characters = sortedCharacters
         var ids: [Unicode.Scalar: Int] = [:]
         var latin1IDs = [Int](repeating: -1, count: 256)
         for (id, character) in characters.enumerated() {
@@ -173,8 +178,28 @@ public struct TextCorpus {
 public struct TextBatch {
     public var inputs: [Int]
     public var targets: [Int]
+    /// B, rows.
     public let batchSize: Int
+    /// T, tokens per row.
     public let blockSize: Int
+
+    /// inputs, targets: (B, T) row-major, B·T ids each.
+    public init(inputs: [Int], targets: [Int], batchSize B: Int, blockSize T: Int) {
+        precondition(B >= 1 && T >= 1 && inputs.count == B * T && targets.count == B * T,
+                     "TextBatch: \(inputs.count) inputs and \(targets.count) targets for B \(B) x T \(T)")
+        self.inputs = inputs
+        self.targets = targets
+        batchSize = B
+        blockSize = T
+    }
+
+    /// Rows `rows` of this batch as a batch of their own (a micro-batch for gradient accumulation).
+    public func rows(_ rows: Range<Int>) -> TextBatch {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= batchSize && !rows.isEmpty,
+                     "TextBatch.rows: \(rows) outside 0..<\(batchSize)")
+        let T = blockSize, range = (rows.lowerBound * T)..<(rows.upperBound * T)
+        return TextBatch(inputs: Array(inputs[range]), targets: Array(targets[range]), batchSize: rows.count, blockSize: T)
+    }
 }
 
 /// Draws random contiguous chunks of `blockSize` characters (nanoGPT's get_batch).

@@ -35,6 +35,7 @@ public final class LSTM: RecurrentCore {
     }
 
     public var parameters: [Parameter] { [inputWeight, hiddenWeight, bias] }
+    public var kind: String { "lstm" }
 
     /// Whh (H, 4H) and Whhᵀ (4H, H) in the gemm's panel order, packed once per pass and
     /// multiplied T times (see `PackedMatrix`).
@@ -49,16 +50,28 @@ public final class LSTM: RecurrentCore {
                            gateWidth: 4 * hiddenSize, withCells: true)
     }
 
+    /// Whh packed for `gemm` now, for a generation's one-token forwards (see RecurrentCore).
+    public func makePackedHiddenWeight() -> PackedMatrix {
+        let packed = PackedMatrix(rows: hiddenSize, columns: 4 * hiddenSize)
+        packed.pack(hiddenWeight.value)
+        return packed
+    }
+
     /// Runs T steps from the initial state (block 0 of workspace.hidden and workspace.cells).
     ///   ids: (T, B) time-major, each in 0..<V.
     /// Writes hidden and cells (T+1, B, H), gates (T, B, 4H) (the activations i, f, g, o) and
     /// tanhCells (T, B, H): everything the backward pass needs.
-    public func forward(ids: [Int], workspace w: RecurrentWorkspace) {
+    public func forward(ids: [Int], workspace w: RecurrentWorkspace, packedHiddenWeight: PackedMatrix?) {
         let T = w.steps, B = w.batch, H = hiddenSize, V = inputSize, G = 4 * H
         precondition(ids.count == T * B, "LSTM.forward: \(ids.count) ids for T \(T) x B \(B)")
         w.ids = ids
-        let whh = packedHiddenWeight
-        whh.pack(hiddenWeight.value)
+        let whh: PackedMatrix
+        if let packedHiddenWeight {
+            whh = packedHiddenWeight
+        } else {
+            whh = self.packedHiddenWeight
+            whh.pack(hiddenWeight.value)
+        }
         inputWeight.value.withUnsafeBufferPointer { wxh in
         bias.value.withUnsafeBufferPointer { b in
         w.hidden.withUnsafeMutableBufferPointer { hb in

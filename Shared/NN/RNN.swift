@@ -34,9 +34,10 @@ public final class RNN: RecurrentCore {
     }
 
     public var parameters: [Parameter] { [inputWeight, hiddenWeight, bias] }
+    public var kind: String { "rnn" }
 
-    /// Whh and Whhᵀ (H, H) in the gemm's panel order, packed once per pass and multiplied
-    /// T times (see `PackedMatrix`).
+    /// Whh and Whhᵀ (H, H) in the gemm's panel order, packed once per training pass and
+    /// multiplied T times (see `PackedMatrix`).
     private lazy var packedHiddenWeight = PackedMatrix(rows: hiddenSize, columns: hiddenSize)
     private lazy var packedHiddenWeightTransposed = PackedMatrix(rows: hiddenSize, columns: hiddenSize)
 
@@ -47,16 +48,28 @@ public final class RNN: RecurrentCore {
         RecurrentWorkspace(batch: batch, steps: steps, hiddenSize: hiddenSize, stateSize: hiddenSize)
     }
 
+    /// Whh packed for `gemm` now, for a generation's one-token forwards (see RecurrentCore).
+    public func makePackedHiddenWeight() -> PackedMatrix {
+        let packed = PackedMatrix(rows: hiddenSize, columns: hiddenSize)
+        packed.pack(hiddenWeight.value)
+        return packed
+    }
+
     /// Runs T steps from the initial state in `workspace.hidden[0]`.
     ///   ids: (T, B) time-major, each in 0..<V.
     /// Writes workspace.hidden: (T+1, B, H), block t+1 = h_t (block 0 is the initial state,
     /// left untouched); the final state is block T.
-    public func forward(ids: [Int], workspace w: RecurrentWorkspace) {
+    public func forward(ids: [Int], workspace w: RecurrentWorkspace, packedHiddenWeight: PackedMatrix?) {
         let T = w.steps, B = w.batch, H = hiddenSize, V = inputSize
         precondition(ids.count == T * B, "RNN.forward: \(ids.count) ids for T \(T) x B \(B)")
         w.ids = ids
-        let whh = packedHiddenWeight
-        whh.pack(hiddenWeight.value)
+        let whh: PackedMatrix
+        if let packedHiddenWeight {
+            whh = packedHiddenWeight
+        } else {
+            whh = self.packedHiddenWeight
+            whh.pack(hiddenWeight.value)
+        }
         inputWeight.value.withUnsafeBufferPointer { wxh in
             bias.value.withUnsafeBufferPointer { b in
                 w.hidden.withUnsafeMutableBufferPointer { hb in

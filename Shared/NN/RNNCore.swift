@@ -13,14 +13,28 @@ public protocol RecurrentCore: AnyObject {
     var hiddenSize: Int { get }
     /// Floats of carried state per sequence: H for the RNN (h), 2H for the LSTM (h and c).
     var stateSize: Int { get }
+    /// "rnn" or "lstm": the language model's checkpoint kind is "char-" + this.
+    var kind: String { get }
     var parameters: [Parameter] { get }
     /// Buffers for T steps of B sequences, initial state zero.
     func makeWorkspace(batch: Int, steps: Int) -> RecurrentWorkspace
+    /// The recurrent weight Whh packed for `gemm` as it is now: made once per generation and
+    /// passed to every one-token `forward`, so sampling does not re-pack Whh per token.
+    func makePackedHiddenWeight() -> PackedMatrix
     /// T steps from the initial state: ids (T, B) time-major -> workspace.hidden (T+1, B, H).
-    func forward(ids: [Int], workspace: RecurrentWorkspace)
+    /// packedHiddenWeight: Whh already packed (`makePackedHiddenWeight`, weights unchanged
+    /// since); nil packs the current Whh first (training, where it changes every step).
+    func forward(ids: [Int], workspace: RecurrentWorkspace, packedHiddenWeight: PackedMatrix?)
     /// BPTT: workspace.dHidden (T, B, H) and dFinalState -> parameter grads (added) and
     /// workspace.dInitialState. Call after `forward` on the same workspace.
     func backward(workspace: RecurrentWorkspace)
+}
+
+extension RecurrentCore {
+    /// T steps from the initial state, packing the current Whh first.
+    public func forward(ids: [Int], workspace: RecurrentWorkspace) {
+        forward(ids: ids, workspace: workspace, packedHiddenWeight: nil)
+    }
 }
 
 /// Every buffer of one forward/backward over T steps of B sequences. Time-major: step t of
@@ -103,6 +117,16 @@ public final class RecurrentWorkspace {
                      "setInitialState: \(state.count) values, the state needs \(batch * stateSize)")
         for i in 0..<size { hidden[i] = state[i] }
         if stateSize > hiddenSize { for i in 0..<size { cells[i] = state[size + i] } }
+    }
+
+    /// Sets the state the last forward ended in (block T): state (B, stateSize). A resumed run
+    /// puts back the state it carried, and the next `carryState()` continues from it.
+    public func setFinalState(_ state: [Float]) {
+        let size = batch * hiddenSize, last = steps * size
+        precondition(state.count == batch * stateSize,
+                     "setFinalState: \(state.count) values, the state needs \(batch * stateSize)")
+        for i in 0..<size { hidden[last + i] = state[i] }
+        if stateSize > hiddenSize { for i in 0..<size { cells[last + i] = state[size + i] } }
     }
 
     /// The state after the last forward: (B, stateSize).

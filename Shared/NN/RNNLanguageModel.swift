@@ -1,12 +1,13 @@
 // A character-level language model around a recurrent core (weeks 5-6): one-hot characters
 // in, the RNN or LSTM over T steps, a linear head to V logits at every step, softmax
-// cross-entropy against the next character. Also: evaluation over a whole text, and sampling
-// with a temperature. Reference: Karpathy, "The Unreasonable Effectiveness of Recurrent
+// cross-entropy against the next character. It is a `LanguageModel` (LanguageModel.swift), so
+// the shared trainer trains it, the shared sampler samples it, and checkpoints save it.
+// Reference: Karpathy, "The Unreasonable Effectiveness of Recurrent
 // Neural Networks" (2015), and his min-char-rnn.py.
 
 /// core (RNN or LSTM) -> head: logits_t = h_t·W + b.
 ///   headWeight W: (H, V)   headBias b: (V)   (PyTorch Linear init: uniform ±1/√H)
-public final class RecurrentLanguageModel {
+public final class RecurrentLanguageModel: LanguageModel {
     public let core: any RecurrentCore
     public let headWeight: Parameter
     public let headBias: Parameter
@@ -19,10 +20,18 @@ public final class RecurrentLanguageModel {
         let bound = 1 / Float(H).squareRoot()
         headWeight = Parameter("head.weight", shape: [H, V], value: rng.uniforms(H * V, -bound, bound))
         headBias = Parameter("head.bias", shape: [V], value: rng.uniforms(V, -bound, bound), decays: false)
+        parameters = core.parameters + [headWeight, headBias]
+        parameterLayout = .consecutive(parameters.map { ($0.name, $0.shape, $0.decays) })
     }
 
     /// Every trainable tensor: the core's, then the head's.
-    public var parameters: [Parameter] { core.parameters + [headWeight, headBias] }
+    public let parameters: [Parameter]
+    /// The same tensors as a flat-vector layout, in the same order.
+    public let parameterLayout: [ParameterTensorInfo]
+    /// The workspaces of the protocol's `loss`, one per (B, T) shape and mode seen, made on first use.
+    private var workspaces: [ShapeKey: Workspace] = [:]
+    /// The workspace of the last `loss(_:training: true, ...)`, which `backward` differentiates.
+    private var trainingWorkspace: Workspace?
 
     /// The buffers of one training or evaluation step over B sequences of T characters.
     public final class Workspace {
@@ -119,54 +128,102 @@ public final class RecurrentLanguageModel {
         core.backward(workspace: w.recurrent)
     }
 
-    /// Mean cross-entropy (nats per character) over a whole text, cut into non-overlapping
-    /// windows of T characters, each starting from a zero state (as the PyTorch baseline
-    /// measures it), B windows per forward pass.   ids: (N) character ids.
-    public func evaluate(ids: [Int], steps T: Int, batch B: Int = 64) throws -> Double {
-        let chunks = try TextChunks(ids: ids, blockSize: T)
-        let starts = chunks.sequentialStarts
-        var workspaces: [Int: Workspace] = [:]   // one per batch size (the last batch is smaller)
-        var total = 0.0
-        var first = 0
-        while first < starts.count {
-            let end = min(first + B, starts.count)
-            let batch = chunks.batch(starts: Array(starts[first..<end]))
-            let size = end - first
-            let w = workspaces[size] ?? makeWorkspace(batch: size, steps: T)
-            workspaces[size] = w
-            total += loss(inputs: batch.inputs, targets: batch.targets, workspace: w) * Double(size * T)
-            first = end
+    // MARK: LanguageModel
+
+    /// Training and evaluation never share a workspace: an evaluation between two carried
+    /// training batches must not overwrite the state they carry.
+    struct ShapeKey: Hashable { let batch: Int, steps: Int, training: Bool }
+
+    public var contextLength: Int? { nil }
+    /// "char-rnn" or "char-lstm".
+    public var kind: String { "char-" + core.kind }
+
+    public func withParameterBuffers<R>(_ index: Int,
+                                        _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        let parameter = parameters[index]
+        return try parameter.value.withUnsafeMutableBufferPointer { values in
+            try parameter.grad.withUnsafeMutableBufferPointer { gradients in try body(values, gradients) }
         }
-        return total / Double(starts.count * T)
     }
 
-    /// Generates `count` character ids after `prompt` (ids; when empty, generation starts by
-    /// feeding `startID`, e.g. the id of a newline), from a zero initial state.
-    /// Each step: feed one character, p = softmax(logits / temperature), draw the next from p.
-    /// temperature < 1 sharpens the distribution (safer, more repetitive text), > 1 flattens it.
-    public func sample(prompt: [Int], count: Int, temperature: Float, startID: Int = 0,
-                       rng: inout SplitMix64) -> [Int] {
-        precondition(temperature > 0, "sample: temperature must be positive, got \(temperature)")
-        let V = vocabularySize
-        let w = makeWorkspace(batch: 1, steps: 1)
-        var output: [Int] = []
-        var scaled = [Float](repeating: 0, count: V)
-        var probabilities = [Float](repeating: 0, count: V)
-        // feed the prompt (or the start character), one step at a time, carrying the state
-        let feed = prompt.isEmpty ? [startID] : prompt
-        for (index, id) in feed.enumerated() {
-            if index > 0 { w.recurrent.carryState() }
-            core.forward(ids: [id], workspace: w.recurrent)
+    public func zeroGradients() { parameters.zeroGrad() }
+
+    /// The protocol's forward: `loss(inputs:targets:workspace:)` on this shape's workspace,
+    /// from a zero state, or (carryState) from the state the previous batch of this shape ended in.
+    public func loss(_ batch: TextBatch, training: Bool, carryState: Bool) throws -> Double {
+        let key = ShapeKey(batch: batch.batchSize, steps: batch.blockSize, training: training)
+        let w = workspaces[key] ?? makeWorkspace(batch: key.batch, steps: key.steps)
+        workspaces[key] = w
+        if carryState { w.recurrent.carryState() } else { w.recurrent.resetState() }
+        if training { trainingWorkspace = w }
+        return loss(inputs: batch.inputs, targets: batch.targets, workspace: w)
+    }
+
+    /// Backward of the last training `loss`, the mean over its T·B characters scaled by lossScale.
+    public func backward(lossScale: Float) {
+        guard let w = trainingWorkspace else {
+            preconditionFailure("backward(lossScale:) needs a loss(_:training: true, ...) first")
         }
-        for _ in 0..<count {
-            headForward(w)
-            for j in 0..<V { scaled[j] = w.logits[j] / temperature }
-            softmaxForward(&probabilities, scaled, rows: 1, cols: V)
-            let next = rng.categorical(probabilities)
-            output.append(next)
-            w.recurrent.carryState()
-            core.forward(ids: [next], workspace: w.recurrent)
+        let weight = 1 / Float(w.batch * w.steps) * lossScale   // × 1 is exact: lossScale 1 is the plain mean
+        for i in 0..<w.rowWeights.count { w.rowWeights[i] = weight }
+        backward(w)
+    }
+
+    /// The state one generated sequence carries: h (and c) in a one-step workspace, and Whh
+    /// packed once for the whole generation.
+    final class RecurrentDecodingState: DecodingState {
+        let workspace: Workspace
+        let packedHiddenWeight: PackedMatrix
+        var tokenCount = 0
+        init(workspace: Workspace, packedHiddenWeight: PackedMatrix) {
+            self.workspace = workspace
+            self.packedHiddenWeight = packedHiddenWeight
         }
-        return output
+    }
+
+    public func makeDecodingState() throws -> any DecodingState {
+        RecurrentDecodingState(workspace: makeWorkspace(batch: 1, steps: 1), packedHiddenWeight: core.makePackedHiddenWeight())
+    }
+
+    /// Feeds the tokens one step at a time (B = T = 1), carrying the state, then the head:
+    /// logits = h·W + b (V).
+    public func nextTokenLogits(after tokens: [Int], state: any DecodingState) throws -> [Float] {
+        guard let state = state as? RecurrentDecodingState else {
+            throw WorkbookError("nextTokenLogits: the decoding state was made by another model")
+        }
+        guard !tokens.isEmpty else { throw WorkbookError("nextTokenLogits: no token to feed") }
+        let w = state.workspace, V = vocabularySize
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= V }) {
+            throw WorkbookError("token \(bad) is outside the vocabulary 0..<\(V)")
+        }
+        for token in tokens {
+            if state.tokenCount > 0 { w.recurrent.carryState() }
+            core.forward(ids: [token], workspace: w.recurrent, packedHiddenWeight: state.packedHiddenWeight)
+            state.tokenCount += 1
+        }
+        headForward(w)
+        return w.logits
+    }
+
+    /// The state the training batches carry from one step to the next (--carry), so a resumed
+    /// run continues its lanes from the same hidden (and cell) state.
+    public func resumeState() -> (tensors: [NamedTensor], metadata: [String: String]) {
+        guard let w = trainingWorkspace else { return ([], [:]) }
+        let state = w.recurrent.finalState
+        return ([NamedTensor(name: "resume.carried_state", shape: [w.batch, core.stateSize], data: state)],
+                ["carried_state_steps": String(w.steps)])
+    }
+
+    public func restoreResumeState(tensors: [String: NamedTensor], metadata: [String: String]) throws {
+        guard let tensor = tensors["resume.carried_state"] else { return }
+        guard tensor.shape.count == 2, tensor.shape[1] == core.stateSize, tensor.shape[0] >= 1,
+              let steps = metadata["carried_state_steps"].flatMap({ Int($0) }), steps >= 1 else {
+            throw WorkbookError("checkpoint: carried state of shape \(tensor.shape) does not fit this model (state size \(core.stateSize))")
+        }
+        let key = ShapeKey(batch: tensor.shape[0], steps: steps, training: true)
+        let w = workspaces[key] ?? makeWorkspace(batch: key.batch, steps: key.steps)
+        workspaces[key] = w
+        w.recurrent.setFinalState(tensor.data)
+        trainingWorkspace = w
     }
 }

@@ -281,3 +281,104 @@ public enum Checkpoint {
         return "crc32:" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
     }
 }
+
+// MARK: - A training run's checkpoint
+
+/// Everything a training loop needs to continue a run exactly where it stopped, in one
+/// checkpoint file: the model's named parameters, the optimizer's state tensors, the step,
+/// the RNG state, the evaluation history, and whatever else the loop and the model keep
+/// (extra tensors and metadata). Any model whose parameters are named tensors can use it;
+/// Shared/NN/LanguageModelTraining.swift does, for every `LanguageModel`.
+///
+/// In the file, optimizer tensors are named "optimizer.…" and extra tensors "resume.…", so the
+/// parameters keep their own names (what a learner sees in `safetensors.numpy.load_file`).
+public struct TrainingCheckpoint {
+    public static let optimizerPrefix = "optimizer."
+    public static let extraPrefix = "resume."
+
+    /// The model's weights, by their own names.
+    public var parameters: [NamedTensor]
+    /// The optimizer's buffers (moments, velocities); every name starts with "optimizer.".
+    public var optimizerState: [NamedTensor]
+    /// Further state (a carried hidden state, ...); every name starts with "resume.".
+    public var extraTensors: [NamedTensor]
+    /// Optimizer steps taken.
+    public var step: Int
+    /// The training loop's SplitMix64 state.
+    public var rngState: UInt64
+    /// One row per evaluation (step, train_loss, val_loss, ...).
+    public var history: [[String: Double]]
+    /// The run's JSON configuration.
+    public var config: String
+    /// The loop's and the model's own fields (string to string; keys must not be ones
+    /// `Checkpoint.save` reserves, nor "history").
+    public var metadata: [String: String]
+
+    public init(parameters: [NamedTensor], optimizerState: [NamedTensor], extraTensors: [NamedTensor] = [],
+                step: Int, rngState: UInt64, history: [[String: Double]], config: String,
+                metadata: [String: String] = [:]) {
+        self.parameters = parameters
+        self.optimizerState = optimizerState
+        self.extraTensors = extraTensors
+        self.step = step
+        self.rngState = rngState
+        self.history = history
+        self.config = config
+        self.metadata = metadata
+    }
+
+    /// Writes the checkpoint atomically (`Checkpoint.save`) as a model of `kind`.
+    public func save(kind: String, to path: String) throws {
+        for tensor in parameters where tensor.name.hasPrefix(Self.optimizerPrefix) || tensor.name.hasPrefix(Self.extraPrefix) {
+            throw WorkbookError("cannot save checkpoint: parameter name '\(tensor.name)' uses a reserved prefix")
+        }
+        for tensor in optimizerState where !tensor.name.hasPrefix(Self.optimizerPrefix) {
+            throw WorkbookError("cannot save checkpoint: optimizer tensor '\(tensor.name)' must start with '\(Self.optimizerPrefix)'")
+        }
+        for tensor in extraTensors where !tensor.name.hasPrefix(Self.extraPrefix) {
+            throw WorkbookError("cannot save checkpoint: extra tensor '\(tensor.name)' must start with '\(Self.extraPrefix)'")
+        }
+        guard metadata["history"] == nil else { throw WorkbookError("cannot save checkpoint: metadata key 'history' is reserved") }
+        var all = metadata
+        all["history"] = JSONValue.array(history.map { .object($0.mapValues { .number($0) }) }).serialized(pretty: false)
+        try Checkpoint.save(parameters + optimizerState + extraTensors, kind: kind, config: config, step: step,
+                            rngState: rngState, extraMetadata: all, to: path)
+    }
+
+    /// Reads a checkpoint written by `save`, with every check of `Checkpoint.load` (length,
+    /// header, dtypes, shapes, byte ranges, version, checksum, kind) plus a readable history.
+    /// Throws one line naming the file and the problem.
+    public static func load(from path: String, expectingKind kind: String) throws -> TrainingCheckpoint {
+        let contents = try Checkpoint.load(from: path, expectingKind: kind)
+        guard let historyText = contents.metadata["history"], let rows = try? JSONValue.parse(historyText).arrayValue else {
+            throw WorkbookError("checkpoint \(path): no readable training history (not saved by a training loop?)")
+        }
+        var history: [[String: Double]] = []
+        for row in rows {
+            guard let object = row.objectValue else { throw WorkbookError("checkpoint \(path): a history row is not an object") }
+            var values: [String: Double] = [:]
+            for (key, value) in object {
+                guard let number = value.doubleValue else {
+                    throw WorkbookError("checkpoint \(path): history field '\(key)' is not a number")
+                }
+                values[key] = number
+            }
+            history.append(values)
+        }
+        // sorted by name: the dictionary `Checkpoint.load` returns has no order of its own
+        let tensors = contents.tensors.values.sorted { $0.name < $1.name }
+        var metadata = contents.metadata
+        for key in Checkpoint.reservedKeys.union(["history"]) { metadata[key] = nil }
+        return TrainingCheckpoint(
+            parameters: tensors.filter { !$0.name.hasPrefix(optimizerPrefix) && !$0.name.hasPrefix(extraPrefix) },
+            optimizerState: tensors.filter { $0.name.hasPrefix(optimizerPrefix) },
+            extraTensors: tensors.filter { $0.name.hasPrefix(extraPrefix) },
+            step: contents.step, rngState: contents.rngState, history: history, config: contents.config,
+            metadata: metadata)
+    }
+
+    /// Every tensor of the file by name (parameters, optimizer and extra).
+    public var tensorsByName: [String: NamedTensor] {
+        Dictionary(uniqueKeysWithValues: (parameters + optimizerState + extraTensors).map { ($0.name, $0) })
+    }
+}

@@ -40,17 +40,50 @@ import Shared
         let vocabulary = CharVocabulary(text: "abc \n")
         let model = RecurrentLanguageModel(core: RNN(inputSize: vocabulary.size, hiddenSize: 4, rng: &rng), rng: &rng)
         #expect(throws: WorkbookError.self) {
-            try sampleText(model, vocabulary: vocabulary, prompt: "abz", count: 5, temperature: 1, rng: &rng)
+            try sampleText(model, tokenizer: vocabulary, prompt: "abz", count: 5, sampling: SamplingSettings(), startToken: 0, rng: &rng)
         }
         do {
-            _ = try sampleText(model, vocabulary: vocabulary, prompt: "abz", count: 5, temperature: 1, rng: &rng)
+            _ = try sampleText(model, tokenizer: vocabulary, prompt: "abz", count: 5, sampling: SamplingSettings(), startToken: 0, rng: &rng)
         } catch let error as WorkbookError {
             #expect(error.message.contains("'z'"))
         }
-        let text = try sampleText(model, vocabulary: vocabulary, prompt: "ab", count: 5, temperature: 1, rng: &rng)
+        let text = try sampleText(model, tokenizer: vocabulary, prompt: "ab", count: 5, sampling: SamplingSettings(), startToken: 0, rng: &rng)
         #expect(text.hasPrefix("ab") && text.unicodeScalars.count == 7)
         // the program checks --prompt before training
         #expect(throws: WorkbookError.self) { try CharacterData.load(corpus: nil, prompt: "ROMEO: ☃") }
+    }
+
+    @Test func resumeContinuesTheRunExactly() throws {
+        // 40 steps straight, against 20 steps and then --steps 40 --resume of the checkpoint
+        // the first run wrote: the same losses, validation loss and final sample.
+        let straightOut = temporaryFolder(), splitOut = temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(atPath: straightOut)
+            try? FileManager.default.removeItem(atPath: splitOut)
+        }
+        let common = ["Week05RNN", "--quick", "--threads", "1", "--eval-every", "10", "--eval-windows", "20",
+                      "--no-plots", "--optimizer", "adamw", "--weight-decay", "0.1"]
+        let straight = try runWeek05(arguments: common + ["--steps", "40", "--out", straightOut])
+        let first = try runWeek05(arguments: common + ["--steps", "20", "--out", splitOut])
+        #expect(first.run.stepLosses == Array(straight.run.stepLosses.prefix(20)))
+        let resumed = try runWeek05(arguments: common + ["--steps", "40", "--out", splitOut,
+                                                         "--resume", splitOut + "/checkpoint.safetensors"])
+        #expect(resumed.run.stepLosses == straight.run.stepLosses)
+        #expect(resumed.run.history.map { $0["val_loss"] } == straight.run.history.map { $0["val_loss"] })
+        #expect(resumed.validationLoss == straight.validationLoss)
+        #expect(resumed.finalSample == straight.finalSample)
+    }
+
+    @Test func microBatchesThatDoNotDivideTheBatchAreACommandLineError() {
+        for arguments in [["--quick", "--micro-batches", "3"], ["--carry", "--micro-batches", "2"]] {
+            let options = Options(program: "Week05RNN", summary: "", arguments: ["Week05RNN"] + arguments)
+            _ = Week05Config(options)
+            guard case .error(let message) = options.parse() else {
+                Issue.record("\(arguments) was accepted")
+                continue
+            }
+            #expect(message.contains("--micro-batches") || message.contains("--carry"))
+        }
     }
 
     @Test func carriedStateTrainingRunsOnConsecutiveChunks() throws {

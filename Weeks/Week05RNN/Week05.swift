@@ -1,7 +1,8 @@
 // Week 5's pieces, in the order main.swift uses them: the gradient check, the outputs (plots, metrics.json, summary), and `runWeek05`, the
 // whole lesson as one function so tests can run the --quick configuration in-process.
-// The model and its BPTT are in Shared/NN (RNN.swift, RNNLanguageModel.swift,
-// RNNTraining.swift): week 6 trains the same RNN next to its LSTM.
+// The model and its BPTT are in Shared/NN (RNN.swift, RNNLanguageModel.swift), the training
+// loop and the sampler too (LanguageModelTraining.swift, Sampling.swift): week 6 trains the
+// same RNN next to its LSTM, and the GPT weeks use the same loop and sampler.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,7 +25,7 @@ struct Week05Result {
     let config: Week05Config
     let data: CharacterData
     let gradientCheck: [GradientCheckResult]
-    let run: RecurrentTrainingRun
+    let run: LanguageModelTrainingRun
     /// ‖∂L_T/∂h_{T−k}‖, k = 0 … T−1, before and after training.
     let flowUntrained: [Double]
     let flowTrained: [Double]
@@ -35,7 +36,7 @@ struct Week05Result {
 
 /// metrics.json and the two plots. Returns the paths written.
 func writeWeek05Outputs(config: Week05Config, configJSON: [String: JSONValue], data: CharacterData,
-                        run: RecurrentTrainingRun, flowUntrained: [Double], flowTrained: [Double],
+                        run: LanguageModelTrainingRun, flowUntrained: [Double], flowTrained: [Double],
                         parameterCount: Int) throws -> [String] {
     let metrics = MetricsLog(week: "Week05RNN", config: configJSON)
     run.history.forEach(metrics.record)
@@ -52,7 +53,7 @@ func writeWeek05Outputs(config: Week05Config, configJSON: [String: JSONValue], d
         final["val_loss"] = .number(run.finalValidationLoss)
         final["val_bits_per_char"] = .number(run.finalValidationLoss / natsPerBit)
     }
-    var files = [try metrics.write(final: final, to: config.out)]
+    var files = [try metrics.write(final: final, to: config.out)] + run.checkpoints
     guard config.plots else { return files }
 
     let steps = run.history.map { $0["step"]! }
@@ -109,11 +110,14 @@ func runWeek05(arguments: [String], log: (String) -> Void = { _ in }) throws -> 
     let model = RecurrentLanguageModel(core: RNN(inputSize: data.vocabulary.size, hiddenSize: config.hidden, rng: &rng), rng: &rng)
     let checks = checkWeek05Backward(seed: config.seed)
     let flowUntrained = try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
-    let run = try trainLanguageModel(model, train: data.train, validation: data.validation, vocabulary: data.vocabulary,
-                                     config: config.training, label: "rnn", rng: &rng, log: log)
+    let newline = data.vocabulary.id(of: "\n") ?? 0
+    let run = try trainLanguageModel(model, train: data.train, validation: data.validation, tokenizer: data.vocabulary,
+                                     config: config.training(configJSON: JSONValue.object(options.config).serialized(pretty: false),
+                                                             startToken: newline),
+                                     label: "rnn", rng: &rng, resume: config.resume, log: log)
     let flowTrained = try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
-    let sample = try sampleText(model, vocabulary: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
-                                temperature: config.temperature, rng: &rng)
+    let sample = try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
+                                sampling: config.sampling, startToken: newline, rng: &rng)
     let files = try writeWeek05Outputs(config: config, configJSON: options.config, data: data, run: run,
                                        flowUntrained: flowUntrained, flowTrained: flowTrained,
                                        parameterCount: model.parameters.scalarCount)

@@ -4,15 +4,18 @@
 //
 // Read, in order:
 //   Shared/NN/RNN.swift              the cell: h_t = tanh(x_t·Wxh + h_{t−1}·Whh + b), and BPTT
-//   Shared/NN/RNNLanguageModel.swift the head (logits = h·W + b), the loss, sampling
+//   Shared/NN/RNNLanguageModel.swift the head (logits = h·W + b), the loss, one-token decoding
 //   main.swift                       this file: the lesson, top to bottom
-//   Shared/NN/RNNTraining.swift      the training loop: chunks, clipping, Adam, validation
+//   Shared/NN/LanguageModelTraining.swift  the training loop: chunks, clipping, Adam, validation,
+//                                    checkpoints (--resume); Sampling.swift: temperature, top-k/p
+//   Shared/Data/TextData.swift       the split, the chunk schedule, unigram entropy
 //   Week05.swift                     data, gradient check, the gradient-flow picture, outputs
 //   Shared/NN/RNNGradientFlow.swift  how ‖∂L/∂h‖ shrinks step by step back in time
 //
 // Run:   swift run -c release Week05RNN                 (embedded Shakespeare, 3000 steps)
 //        swift run -c release Week05RNN --carry         (truncated BPTT over a stream)
-//        swift run -c release Week05RNN --prompt "ROMEO:" --temperature 0.5
+//        swift run -c release Week05RNN --prompt "ROMEO:" --temperature 0.5 --top-k 10
+//        swift run -c release Week05RNN --steps 6000 --resume runs/Week05/checkpoint.safetensors
 // Test:  swift test --filter Week05
 // Expect: loss ≈ ln 75 ≈ 4.3 at step 1, below the unigram entropy (3.31) within ~100 steps,
 //         validation ≈ 1.89 nats/char (2.73 bits) after 3000 steps (1-2 min); samples with
@@ -34,7 +37,7 @@ var rng = SplitMix64(seed: config.seed)
 let rnn = RNN(inputSize: data.vocabulary.size, hiddenSize: config.hidden, rng: &rng)
 let model = RecurrentLanguageModel(core: rnn, rng: &rng)
 say("model: one-hot \(data.vocabulary.size) -> RNN \(config.hidden) (tanh) -> \(data.vocabulary.size) logits, "
-    + "\(model.parameters.scalarCount) parameters; Adam lr \(config.learningRate), "
+    + "\(model.parameters.scalarCount) parameters; \(config.optimizer == .adam ? "Adam" : "AdamW") lr \(config.learningRate), "
     + (config.clip > 0 ? "clip \(config.clip)" : "no clipping") + ", batch \(config.batch) x \(config.block) characters"
     + (config.carry ? ", hidden state carried across chunks" : ", zero state per chunk"))
 
@@ -50,9 +53,12 @@ let flowUntrained = check {
 }
 
 // MARK: 5. Train: batch of chunks, forward over T steps, loss, BPTT, clip, Adam; validate
+let newline = data.vocabulary.id(of: "\n") ?? 0
 let run = check {
-    try trainLanguageModel(model, train: data.train, validation: data.validation, vocabulary: data.vocabulary,
-                           config: config.training, label: "rnn", rng: &rng, log: say)
+    try trainLanguageModel(model, train: data.train, validation: data.validation, tokenizer: data.vocabulary,
+                           config: config.training(configJSON: JSONValue.object(options.config).serialized(pretty: false),
+                                                   startToken: newline),
+                           label: "rnn", rng: &rng, resume: config.resume, log: say)
 }
 
 // MARK: 6. Evaluate and sample: the final validation loss, and text continuing --prompt
@@ -60,8 +66,8 @@ let flowTrained = check {
     try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
 }
 let sample = check {
-    try sampleText(model, vocabulary: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
-                   temperature: config.temperature, rng: &rng)
+    try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
+                   sampling: config.sampling, startToken: newline, rng: &rng)
 }
 say("--- final sample (temperature \(config.temperature)) ---\n\(sample)\n---")
 

@@ -53,7 +53,7 @@ struct Week06Config {
         evalWindows = options.int("eval-windows", default: 0, range: 0...10_000_000,
                                   help: "validation windows of T characters per evaluation during training; 0 = the whole split (--quick: 100)")
         sampleLength = options.int("sample-length", default: 300, range: 0...1_000_000, help: "characters per final sample (--quick: 100)")
-        temperature = options.float("temperature", default: 0.8, range: 0.01...100, help: "sampling temperature")
+        temperature = options.float("temperature", default: 0.8, range: 0...100, help: "sampling temperature; 0 = greedy")
         prompt = options.string("prompt", default: "", help: "text the final samples continue (every character must be in the corpus)")
         clipCell = options.choice("clip-cell", default: "rnn", choices: ["rnn", "lstm"], help: "cell of the clipping experiment")
         clipLearningRate = options.float("clip-lr", default: 2e-2, range: 1e-7...10,
@@ -85,17 +85,18 @@ struct Week06Config {
     var runsClipping: Bool { experiment != "rnn-vs-lstm" }
 
     /// The training loop's settings for the RNN-vs-LSTM comparison (identical for both cells).
-    var training: RecurrentTrainingConfig {
-        RecurrentTrainingConfig(steps: steps, batchSize: batch, blockSize: block, learningRate: learningRate,
-                                clip: clip > 0 ? clip : nil, evalEvery: evalEvery,
-                                evalWindows: evalWindows > 0 ? evalWindows : nil, sampleEvery: 0,
-                                sampleLength: sampleLength, temperature: temperature)
+    func training(startToken: Int) -> LanguageModelTrainingConfig {
+        LanguageModelTrainingConfig(steps: steps, batchSize: batch, blockSize: block, learningRate: learningRate,
+                                    clip: clip > 0 ? clip : nil, evalEvery: evalEvery,
+                                    evalWindows: evalWindows > 0 ? evalWindows : nil, sampleEvery: 0,
+                                    sampleLength: sampleLength, sampling: SamplingSettings(temperature: temperature),
+                                    sampleStartToken: startToken)
     }
 
     /// The clipping experiment's settings: `clipped` on or off, everything else equal.
-    func clippingTraining(clipped: Bool) -> RecurrentTrainingConfig {
-        RecurrentTrainingConfig(steps: clipSteps, batchSize: batch, blockSize: block, learningRate: clipLearningRate,
-                                clip: clipped ? (clip > 0 ? clip : 1) : nil, evalEvery: max(1, clipSteps / 10),
-                                evalWindows: evalWindows > 0 ? evalWindows : 200, sampleEvery: 0)
+    func clippingTraining(clipped: Bool) -> LanguageModelTrainingConfig {
+        LanguageModelTrainingConfig(steps: clipSteps, batchSize: batch, blockSize: block, learningRate: clipLearningRate,
+                                    clip: clipped ? (clip > 0 ? clip : 1) : nil, evalEvery: max(1, clipSteps / 10),
+                                    evalWindows: evalWindows > 0 ? evalWindows : 200, sampleEvery: 0)
     }
 }

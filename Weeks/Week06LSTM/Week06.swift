@@ -34,7 +34,7 @@ func makeModel(cell: String, data: CharacterData, config: Week06Config, seed: UI
 struct CellRun {
     let cell: String
     let parameters: Int
-    let run: RecurrentTrainingRun
+    let run: LanguageModelTrainingRun
     let sample: String
     /// ‖∂L_T/∂h_{T−k}‖ after training, k = 0 … T−1.
     let flow: [Double]
@@ -43,32 +43,32 @@ struct CellRun {
 /// Trains a fresh model of one cell with `training` (the same batches for every cell: the
 /// data RNG is seeded with the run's seed, not shared with the model's initialisation).
 /// Returns the trained model and that RNG, which sampling goes on drawing from.
-func trainFreshModel(_ cell: String, data: CharacterData, config: Week06Config, training: RecurrentTrainingConfig,
+func trainFreshModel(_ cell: String, data: CharacterData, config: Week06Config, training: LanguageModelTrainingConfig,
                      label: String, log: (String) -> Void)
-    throws -> (model: RecurrentLanguageModel, run: RecurrentTrainingRun, rng: SplitMix64)
+    throws -> (model: RecurrentLanguageModel, run: LanguageModelTrainingRun, rng: SplitMix64)
 {
     let model = makeModel(cell: cell, data: data, config: config, seed: config.seed)
     var rng = SplitMix64(seed: config.seed &+ 1)
-    let run = try trainLanguageModel(model, train: data.train, validation: data.validation, vocabulary: data.vocabulary,
+    let run = try trainLanguageModel(model, train: data.train, validation: data.validation, tokenizer: data.vocabulary,
                                      config: training, label: label, rng: &rng, log: log)
     return (model, run, rng)
 }
 
 /// One cell of the RNN-vs-LSTM comparison: trained, then its final sample and gradient flow.
-func trainCell(_ cell: String, data: CharacterData, config: Week06Config, training: RecurrentTrainingConfig,
+func trainCell(_ cell: String, data: CharacterData, config: Week06Config, training: LanguageModelTrainingConfig,
                label: String, log: (String) -> Void) throws -> CellRun {
     let trained = try trainFreshModel(cell, data: data, config: config, training: training, label: label, log: log)
     let model = trained.model
     var rng = trained.rng
-    let sample = try sampleText(model, vocabulary: data.vocabulary, prompt: config.prompt,
-                                count: training.sampleLength, temperature: training.temperature, rng: &rng)
+    let sample = try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: training.sampleLength,
+                                sampling: training.sampling, startToken: training.sampleStartToken, rng: &rng)
     let flow = try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
     return CellRun(cell: cell, parameters: model.parameters.scalarCount, run: trained.run, sample: sample, flow: flow)
 }
 
 /// One run of the clipping experiment: only the training curves are used (no sample, no flow).
 func trainClippingRun(clipped: Bool, data: CharacterData, config: Week06Config,
-                      log: (String) -> Void) throws -> RecurrentTrainingRun {
+                      log: (String) -> Void) throws -> LanguageModelTrainingRun {
     try trainFreshModel(config.clipCell, data: data, config: config, training: config.clippingTraining(clipped: clipped),
                         label: clipped ? "clip on " : "clip off", log: log).run
 }
@@ -105,8 +105,8 @@ struct Week06Result {
     let gradientCheck: [GradientCheckResult]
     let rnn: CellRun?
     let lstm: CellRun?
-    let clipped: RecurrentTrainingRun?
-    let unclipped: RecurrentTrainingRun?
+    let clipped: LanguageModelTrainingRun?
+    let unclipped: LanguageModelTrainingRun?
     let files: [String]
 }
 
@@ -162,7 +162,7 @@ func writeWeek06Outputs(_ result: Week06Result, configJSON: [String: JSONValue])
             series: [Series("RNN", x: back, y: rnn.flow), Series("LSTM", x: back, y: lstm.flow)], logY: true)))
     }
     if let on = result.clipped, let off = result.unclipped {
-        func stepAxis(_ run: RecurrentTrainingRun) -> [Double] { (1...max(1, run.stepsDone)).map(Double.init) }
+        func stepAxis(_ run: LanguageModelTrainingRun) -> [Double] { (1...max(1, run.stepsDone)).map(Double.init) }
         let norms = Plot.lines(title: "gradient norm before clipping (\(config.clipCell.uppercased()), lr \(config.clipLearningRate))",
                                xLabel: "training step", yLabel: "global gradient norm", series: [
             Series("clip at \(config.clip > 0 ? config.clip : 1)", x: stepAxis(on), y: on.gradientNorms),
@@ -197,7 +197,7 @@ func smoothed(_ values: [Double], window: Int = 20) -> [Double] {
 /// The headline numbers.
 func week06Summary(_ result: Week06Result) -> [String] {
     var lines = ["", "summary:"]
-    func describe(_ run: RecurrentTrainingRun) -> String {
+    func describe(_ run: LanguageModelTrainingRun) -> String {
         if let divergence = run.divergence { return divergence }
         return "validation \(formatFixed(run.finalValidationLoss, digits: 3)) nats/char "
             + "(\(formatFixed(run.finalValidationLoss / natsPerBit, digits: 3)) bits) after \(run.stepsDone) steps, "
@@ -224,10 +224,11 @@ func runWeek06(arguments: [String], log: (String) -> Void = { _ in }) throws -> 
     Threads.count = config.threads
     let data = try CharacterData.load(corpus: config.corpus, prompt: config.prompt)
     let checks = checkWeek06Backward(seed: config.seed)
-    var rnn: CellRun?, lstm: CellRun?, clipped: RecurrentTrainingRun?, unclipped: RecurrentTrainingRun?
+    let newline = data.vocabulary.id(of: "\n") ?? 0
+    var rnn: CellRun?, lstm: CellRun?, clipped: LanguageModelTrainingRun?, unclipped: LanguageModelTrainingRun?
     if config.runsComparison {
-        rnn = try trainCell("rnn", data: data, config: config, training: config.training, label: "rnn ", log: log)
-        lstm = try trainCell("lstm", data: data, config: config, training: config.training, label: "lstm", log: log)
+        rnn = try trainCell("rnn", data: data, config: config, training: config.training(startToken: newline), label: "rnn ", log: log)
+        lstm = try trainCell("lstm", data: data, config: config, training: config.training(startToken: newline), label: "lstm", log: log)
     }
     if config.runsClipping {
         clipped = try trainClippingRun(clipped: true, data: data, config: config, log: log)

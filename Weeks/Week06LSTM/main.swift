@@ -8,7 +8,8 @@
 //   Shared/NN/LSTM.swift        the cell (gates i, f, g, o; forget bias 1) and its BPTT
 //   main.swift                  this file: the lesson, top to bottom
 //   Week06.swift                one training run per cell, the clipping experiment, outputs
-//   Shared/NN/RNN.swift, RNNLanguageModel.swift, RNNTraining.swift   week 5's pieces, reused
+//   Shared/NN/RNN.swift, RNNLanguageModel.swift, LanguageModelTraining.swift, Sampling.swift
+//                               week 5's pieces, reused
 //
 // Run:   swift run -c release Week06LSTM                          (both experiments, 3-8 min)
 //        swift run -c release Week06LSTM --experiment rnn-vs-lstm --steps 1500
@@ -43,15 +44,16 @@ for failed in checks where !failed.passed { say("  \(failed)") }
 
 // MARK: 5. Train: RNN and LSTM, same everything (Adam lr, clip, batches, steps)
 var rnn: CellRun?, lstm: CellRun?
+let newline = data.vocabulary.id(of: "\n") ?? 0
 if config.runsComparison {
     say("training the RNN, then the LSTM: \(config.steps) steps each, Adam lr \(config.learningRate), "
         + (config.clip > 0 ? "clip \(config.clip)" : "no clipping") + ", batch \(config.batch) x \(config.block)")
-    rnn = check { try trainCell("rnn", data: data, config: config, training: config.training, label: "rnn ", log: say) }
-    lstm = check { try trainCell("lstm", data: data, config: config, training: config.training, label: "lstm", log: say) }
+    rnn = check { try trainCell("rnn", data: data, config: config, training: config.training(startToken: newline), label: "rnn ", log: say) }
+    lstm = check { try trainCell("lstm", data: data, config: config, training: config.training(startToken: newline), label: "lstm", log: say) }
 }
 
 // MARK: 6. Clipping on vs off, at a learning rate where it matters
-var clipped: RecurrentTrainingRun?, unclipped: RecurrentTrainingRun?
+var clipped: LanguageModelTrainingRun?, unclipped: LanguageModelTrainingRun?
 if config.runsClipping {
     say("clipping experiment: \(config.clipCell.uppercased()) at lr \(config.clipLearningRate), \(config.clipSteps) steps, clip on vs off")
     clipped = check { try trainClippingRun(clipped: true, data: data, config: config, log: say) }
