@@ -156,6 +156,8 @@ public final class GPT {
     let blockActivations: [BlockActivations]
     let embedded: FloatPointer, embeddingMask: FloatPointer?, positionTable: FloatPointer?
     let lnf: FloatPointer, lnfMean: FloatPointer, lnfRstd: FloatPointer
+    /// (C) zeros: the bias of a norm in a model without biases; and where its gradient goes.
+    let zeroBias: FloatPointer, unusedBiasGradient: FloatPointer
     /// (N, V) logits of the last forward pass.
     public let logits: FloatPointer
     /// (N, V) probabilities after a forward with targets, then dLogits after backward.
@@ -170,6 +172,9 @@ public final class GPT {
     public private(set) var lastBatch = 0, lastLength = 0
     /// Whether the last forward applied dropout (backward then applies the same masks).
     var lastTraining = false
+    /// The dropout generator of `loss(_:training:carryState:)` (the LanguageModel entry point);
+    /// checkpoints save its state.
+    public var dropoutRNG = SplitMix64(seed: 0x6770_6472_6f70)
 
     /// A GPT with GPT-2's initialisation from `rng`: every matrix N(0, 0.02), except the two
     /// per block that write into the residual stream (attn.c_proj, mlp.c_proj), N(0, 0.02/√(2L)),
@@ -242,6 +247,7 @@ public final class GPT {
         let embeddingMaskSlot = dropout ? reserve(N * C) : -1
         let positionSlot = config.positions == .sinusoidal ? reserve(T * C) : -1
         let lnfSlots = [N * C, N, N].map(reserve)
+        let noBiasSlots = [C, C].map(reserve)
         let logitSlots = [N * V, N * V, N].map(reserve)
         let scratchSlots = [N * C, N * C, N * C, N * 3 * C, N * C, maxBatch * H * T * T, N * 4 * C, N * 4 * C,
                             N * C, N * C].map(reserve)
@@ -266,6 +272,7 @@ public final class GPT {
         embeddingMask = dropout ? slot(embeddingMaskSlot) : nil
         positionTable = positionSlot >= 0 ? slot(positionSlot) : nil
         (lnf, lnfMean, lnfRstd) = (slot(lnfSlots[0]), slot(lnfSlots[1]), slot(lnfSlots[2]))
+        (zeroBias, unusedBiasGradient) = (slot(noBiasSlots[0]), slot(noBiasSlots[1]))
         (logits, probs, losses) = (slot(logitSlots[0]), slot(logitSlots[1]), slot(logitSlots[2]))
         (dResidual, dNormed, dSum, dQKV, dAttnY) = (slot(scratchSlots[0]), slot(scratchSlots[1]),
                                                     slot(scratchSlots[2]), slot(scratchSlots[3]), slot(scratchSlots[4]))
@@ -344,6 +351,7 @@ public final class GPT {
         lastTraining = dropout
         let p = parameters
         func param(_ offset: Int) -> UnsafePointer<Float>? { offset >= 0 ? UnsafePointer(p + offset) : nil }
+        func normBias(_ offset: Int) -> UnsafePointer<Float> { offset >= 0 ? UnsafePointer(p + offset) : UnsafePointer(zeroBias) }
         let rms = config.norm == .rmsNorm, relu = config.activation == .relu
 
         // 1. Embedding: token rows plus position rows.
@@ -379,7 +387,7 @@ public final class GPT {
             let attnIn: UnsafePointer<Float>
             if config.preNorm {
                 gptNormForward(a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, x, weight: p + o.ln1Weight,
-                               bias: param(o.ln1Bias), rms: rms, rows: N, cols: C)
+                               bias: normBias(o.ln1Bias), rms: rms, rows: N, cols: C)
                 attnIn = UnsafePointer(a.ln1)
             } else {
                 attnIn = x
@@ -397,11 +405,11 @@ public final class GPT {
             let mlpIn: UnsafePointer<Float>
             if config.preNorm {
                 gptNormForward(a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, a.sum1, weight: p + o.ln2Weight,
-                               bias: param(o.ln2Bias), rms: rms, rows: N, cols: C)
+                               bias: normBias(o.ln2Bias), rms: rms, rows: N, cols: C)
                 mlpIn = UnsafePointer(a.ln2)
             } else {
                 gptNormForward(a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, a.sum1, weight: p + o.ln1Weight,
-                               bias: param(o.ln1Bias), rms: rms, rows: N, cols: C)
+                               bias: normBias(o.ln1Bias), rms: rms, rows: N, cols: C)
                 mlpIn = UnsafePointer(a.ln1)
             }
             gptLinearForward(a.fcPre, mlpIn, weight: p + o.fcWeight, bias: param(o.fcBias),
@@ -413,13 +421,13 @@ public final class GPT {
                 x = UnsafePointer(a.sum2)
             } else {
                 gptNormForward(a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, a.sum2, weight: p + o.ln2Weight,
-                               bias: param(o.ln2Bias), rms: rms, rows: N, cols: C)
+                               bias: normBias(o.ln2Bias), rms: rms, rows: N, cols: C)
                 x = UnsafePointer(a.ln2)
             }
         }
 
         // 3. Final norm and the head (tied: the token embedding matrix again, read as Wᵀ).
-        gptNormForward(lnf, mean: lnfMean, rstd: lnfRstd, x, weight: p + lnfWeight, bias: param(lnfBias),
+        gptNormForward(lnf, mean: lnfMean, rstd: lnfRstd, x, weight: p + lnfWeight, bias: normBias(lnfBias),
                        rms: rms, rows: N, cols: C)
         gptLinearForward(logits, lnf, weight: p + headWeight, bias: nil, rows: N, inFeatures: C, outFeatures: V)
         guard let targets else { return nil }
@@ -440,30 +448,32 @@ public final class GPT {
 
     // MARK: - Backward
 
-    /// Backward of the mean loss of the last `forward` (which must have had targets): adds
-    /// dLoss/dθ into `gradients`. Walks the forward in reverse; each step names the forward
+    /// Backward of lossScale × the mean loss of the last `forward` (which must have had
+    /// targets): adds lossScale·dLoss/dθ into `gradients`. Walks the forward in reverse; each step names the forward
     /// line it differentiates. Residual connections pass their gradient through unchanged and
     /// add the branch's; the tied matrix gathers the head's and the embedding's gradients.
-    public func backward() {
+    public func backward(lossScale: Float = 1) {
         precondition(!lastTargets.isEmpty, "GPT.backward: the last forward had no targets")
         let B = lastBatch, T = lastLength, N = B * T
         let V = config.vocabularySize, C = config.width, H = config.heads
         let p = parameters, g = gradients
         func param(_ offset: Int) -> UnsafePointer<Float>? { offset >= 0 ? UnsafePointer(p + offset) : nil }
         func grad(_ offset: Int) -> FloatPointer? { offset >= 0 ? g + offset : nil }
+        func normBiasGradient(_ offset: Int) -> FloatPointer { offset >= 0 ? g + offset : unusedBiasGradient }
         let rms = config.norm == .rmsNorm, relu = config.activation == .relu
         let training = lastTraining
 
         // 3. logits = LN_f(x)·W_headᵀ, loss = mean cross-entropy
         lastTargets.withUnsafeBufferPointer { t in
-            gptCrossEntropyBackward(probsToGradient: probs, targets: t.baseAddress!, rows: N, vocabulary: V)
+            gptCrossEntropyBackward(probsToGradient: probs, targets: t.baseAddress!, rows: N, vocabulary: V,
+                                    lossScale: lossScale)
         }
         dLnf.update(repeating: 0, count: N * C)
         gptLinearBackward(dX: dLnf, dWeight: g + headWeight, dBias: nil, dOut: probs, x: lnf, weight: p + headWeight,
                           rows: N, inFeatures: C, outFeatures: V)
         dResidual.update(repeating: 0, count: N * C)
         let lastOutput = blockInput(config.layers)
-        gptNormBackward(dX: dResidual, dWeight: g + lnfWeight, dBias: grad(lnfBias), dOut: dLnf, x: lastOutput,
+        gptNormBackward(dX: dResidual, dWeight: g + lnfWeight, dBias: normBiasGradient(lnfBias), dOut: dLnf, x: lastOutput,
                         weight: p + lnfWeight, mean: lnfMean, rstd: lnfRstd, rms: rms, rows: N, cols: C)
 
         // 2. The blocks, last first. On entry dResidual = dLoss/d(block output).
@@ -511,26 +521,26 @@ public final class GPT {
                 // x_out = sum2 = sum1 + mlp(LN2(sum1)): dSum1 = dSum2 + LN2ᵀ(mlpᵀ(dSum2))
                 dNormed.update(repeating: 0, count: N * C)
                 mlpBackward(dSum2: dResidual, mlpIn: a.ln2, dMlpIn: dNormed)
-                gptNormBackward(dX: dResidual, dWeight: g + o.ln2Weight, dBias: grad(o.ln2Bias), dOut: dNormed,
+                gptNormBackward(dX: dResidual, dWeight: g + o.ln2Weight, dBias: normBiasGradient(o.ln2Bias), dOut: dNormed,
                                 x: a.sum1, weight: p + o.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
                                 rms: rms, rows: N, cols: C)
                 // sum1 = x + attn(LN1(x)): dx = dSum1 + LN1ᵀ(attnᵀ(dSum1))
                 dNormed.update(repeating: 0, count: N * C)
                 attentionBackward(dSum1: dResidual, attnIn: a.ln1, dAttnIn: dNormed)
-                gptNormBackward(dX: dResidual, dWeight: g + o.ln1Weight, dBias: grad(o.ln1Bias), dOut: dNormed,
+                gptNormBackward(dX: dResidual, dWeight: g + o.ln1Weight, dBias: normBiasGradient(o.ln1Bias), dOut: dNormed,
                                 x: x, weight: p + o.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
                                 rms: rms, rows: N, cols: C)
             } else {
                 // x_out = LN2(sum2): dSum2 = LN2ᵀ(dOut)
                 dSum.update(repeating: 0, count: N * C)
-                gptNormBackward(dX: dSum, dWeight: g + o.ln2Weight, dBias: grad(o.ln2Bias), dOut: dResidual,
+                gptNormBackward(dX: dSum, dWeight: g + o.ln2Weight, dBias: normBiasGradient(o.ln2Bias), dOut: dResidual,
                                 x: a.sum2, weight: p + o.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
                                 rms: rms, rows: N, cols: C)
                 // sum2 = a + mlp(a), a = LN1(sum1): da = dSum2 + mlpᵀ(dSum2)
                 dNormed.update(from: dSum, count: N * C)
                 mlpBackward(dSum2: dSum, mlpIn: a.ln1, dMlpIn: dNormed)
                 dSum.update(repeating: 0, count: N * C)
-                gptNormBackward(dX: dSum, dWeight: g + o.ln1Weight, dBias: grad(o.ln1Bias), dOut: dNormed,
+                gptNormBackward(dX: dSum, dWeight: g + o.ln1Weight, dBias: normBiasGradient(o.ln1Bias), dOut: dNormed,
                                 x: a.sum1, weight: p + o.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
                                 rms: rms, rows: N, cols: C)
                 // sum1 = x + attn(x): dx = dSum1 + attnᵀ(dSum1)

@@ -49,78 +49,36 @@ public func gptLinearBackward(dX: FloatPointer?, dWeight: FloatPointer, dBias: F
 
 // MARK: - LayerNorm and RMSNorm, row by row
 
-/// Normalises each row of x, then scales (and shifts):
-///   LayerNorm: out = (x − μ)·rstd ⊙ w + b,   rstd = 1/√(σ² + eps)   (σ² the biased variance)
-///   RMSNorm:   out = x·rstd ⊙ w,             rstd = 1/√(mean(x²) + eps)   (no mean, no bias)
-///   x, out: (N, C)   weight, bias: (C) (bias nil: none)   mean, rstd: (N), written for backward
-///   (mean is 0 for RMSNorm). eps keeps rstd finite for a constant (or zero) row.
+/// Normalises each row of x, then scales (and shifts), with Shared's kernels:
+///   LayerNorm: out = (x − μ)·rstd ⊙ w + b,   rstd = 1/√(σ² + eps)      (`layerNormForward`)
+///   RMSNorm:   out = x·rstd ⊙ w,             rstd = 1/√(mean(x²) + eps) (`rmsNormForward`)
+///   x, out: (N, C)   weight, bias: (C) (a model without biases passes zeros; RMSNorm has no
+///   bias and ignores it)   mean, rstd: (N), written for the backward (mean unused by RMSNorm).
 public func gptNormForward(_ out: FloatPointer, mean: FloatPointer, rstd: FloatPointer, _ x: UnsafePointer<Float>,
-                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, rms: Bool,
-                           rows N: Int, cols C: Int, eps: Float = 1e-5) {
-    for n in 0..<N {
-        let row = x + n * C, o = out + n * C
-        // pass 1: the mean (RMSNorm centres nothing: μ = 0)
-        var mu: Float = 0
-        if !rms {
-            var sums = SIMD16<Float>(repeating: 0)
-            for i in stride(from: 0, to: C, by: 16) { sums += load16(row + i, count: min(16, C - i)) }
-            mu = sums.sum() / Float(C)
-        }
-        // pass 2: the mean square around μ (two passes: no cancellation as in E[x²] − E[x]²;
-        // the padding lanes hold μ, so they add 0)
-        var squares = SIMD16<Float>(repeating: 0)
-        for i in stride(from: 0, to: C, by: 16) {
-            let d = load16(row + i, count: min(16, C - i), fill: mu) - mu
-            squares += d * d
-        }
-        let s = 1 / (squares.sum() / Float(C) + eps).squareRoot()
-        // pass 3: normalise, scale, shift
-        for i in stride(from: 0, to: C, by: 16) {
-            let k = min(16, C - i)
-            var y = (load16(row + i, count: k) - mu) * s * load16(weight + i, count: k)
-            if let bias { y += load16(bias + i, count: k) }
-            store16(y, o + i, count: k)
-        }
-        mean[n] = mu
-        rstd[n] = s
+                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rms: Bool,
+                           rows N: Int, cols C: Int) {
+    if rms {
+        rmsNormForward(out, rstd: rstd, x, weight: weight, rows: N, cols: C)
+    } else {
+        layerNormForward(out, mean: mean, rstd: rstd, x, weight: weight, bias: bias, rows: N, cols: C)
     }
 }
 
-/// Backward of `gptNormForward`. Adds into dX, dWeight and dBias (dBias nil: no bias).
-/// forward: x̂ = (x − μ)·rstd, out = x̂ ⊙ w + b. With g = dOut ⊙ w (the gradient reaching x̂),
-/// μ and rstd depend on every entry of the row; differentiating through them gives
-///   LayerNorm: dX = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂))
-///   RMSNorm:   dX = rstd · (g − x̂ · mean(g ⊙ x̂))             (μ = 0 is a constant)
+/// Backward of `gptNormForward`. Adds into dX, dWeight and dBias (a scratch buffer when the
+/// model has no bias; RMSNorm leaves it alone).
+///   LayerNorm: dX = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂)),  g = dOut ⊙ w
+///   RMSNorm:   dX = rstd · (g − x̂ · mean(g ⊙ x̂))
 ///   dWeight += Σ_n dOut ⊙ x̂      dBias += Σ_n dOut
 ///   dX, dOut, x: (N, C)   dWeight, dBias, weight: (C)   mean, rstd: (N) from the forward.
-public func gptNormBackward(dX: FloatPointer, dWeight: FloatPointer, dBias: FloatPointer?,
+public func gptNormBackward(dX: FloatPointer, dWeight: FloatPointer, dBias: FloatPointer,
                             dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                             mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, rms: Bool,
                             rows N: Int, cols C: Int) {
-    for n in 0..<N {
-        let row = x + n * C, g = dOut + n * C, dx = dX + n * C
-        let mu = mean[n], s = rstd[n]
-        // the two row means the formula needs: mean(g) and mean(g ⊙ x̂) (padding g = 0 adds 0)
-        var gSums = SIMD16<Float>(repeating: 0), gNormSums = SIMD16<Float>(repeating: 0)
-        for i in stride(from: 0, to: C, by: 16) {
-            let k = min(16, C - i)
-            let wg = load16(weight + i, count: k) * load16(g + i, count: k)
-            gSums += wg
-            gNormSums += wg * ((load16(row + i, count: k) - mu) * s)
-        }
-        let gMean = rms ? 0 : gSums.sum() / Float(C)
-        let gNormMean = gNormSums.sum() / Float(C)
-        for i in stride(from: 0, to: C, by: 16) {
-            let k = min(16, C - i)
-            let gi = load16(g + i, count: k)
-            // in the forward pass this was: out = x̂·w + b
-            let norm = (load16(row + i, count: k) - mu) * s
-            if let dBias { store16(load16(dBias + i, count: k) + gi, dBias + i, count: k) }
-            store16(load16(dWeight + i, count: k) + norm * gi, dWeight + i, count: k)
-            // and x̂ = (x − μ)·rstd, through μ and rstd as well
-            let wg = load16(weight + i, count: k) * gi
-            store16(load16(dx + i, count: k) + s * (wg - gMean - norm * gNormMean), dx + i, count: k)
-        }
+    if rms {
+        rmsNormBackward(dX: dX, dWeight: dWeight, dOut: dOut, x: x, weight: weight, rstd: rstd, rows: N, cols: C)
+    } else {
+        layerNormBackward(dX: dX, dWeight: dWeight, dBias: dBias, dOut: dOut, x: x, weight: weight,
+                          mean: mean, rstd: rstd, rows: N, cols: C)
     }
 }
 
@@ -147,12 +105,13 @@ func normalCDFAndDensity16(_ x: SIMD16<Float>) -> (cdf: SIMD16<Float>, density: 
     return (cdf, 0.398_942_280_401_432_7 * gaussian)           // φ(x) = e^{−x²/2}/√(2π)
 }
 
-/// out = act(x) elementwise, act = GELU (exact: x·Φ(x), nn.GELU()) or ReLU (max(x, 0)).
+/// out = act(x) elementwise, act = GELU (exact: x·Φ(x), nanoGPT's nn.GELU()) or ReLU (max(x, 0),
+/// Shared's `reluForward`). Shared's `geluForward` is GPT-2's tanh approximation; this is the
+/// erf form, because the PyTorch fixture and nanoGPT's numbers use it.
 ///   x, out: (n values). Split across threads for large n (each value is independent).
 public func gptActivationForward(_ out: FloatPointer, _ x: UnsafePointer<Float>, count n: Int, relu: Bool) {
-    @inline(__always) func act(_ v: SIMD16<Float>) -> SIMD16<Float> {
-        relu ? maximum16(v, SIMD16(repeating: 0)) : v * normalCDFAndDensity16(v).cdf
-    }
+    if relu { reluForward(out, x, count: n); return }
+    @inline(__always) func act(_ v: SIMD16<Float>) -> SIMD16<Float> { v * normalCDFAndDensity16(v).cdf }
     parallelRanges(n) { range in
         // whole chunks of 16, then the last partial chunk through the same vector code
         var i = range.lowerBound
@@ -169,8 +128,8 @@ public func gptActivationForward(_ out: FloatPointer, _ x: UnsafePointer<Float>,
 ///   dX, dOut, x: (n values), x the forward's input.
 public func gptActivationBackward(dX: FloatPointer, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                   count n: Int, relu: Bool) {
+    if relu { reluBackward(dX: dX, dOut: dOut, x: x, count: n); return }
     @inline(__always) func local(_ g: SIMD16<Float>, _ v: SIMD16<Float>) -> SIMD16<Float> {
-        if relu { return g.replacing(with: 0, where: v .<= 0) }
         let (cdf, density) = normalCDFAndDensity16(v)
         return g * (cdf + v * density)
     }
@@ -304,12 +263,13 @@ public func gptCrossEntropyForward(probs: FloatPointer, losses: FloatPointer, lo
     return total / Double(N)
 }
 
-/// Backward of the mean of `gptCrossEntropyForward`'s losses, in place: probs becomes dLogits.
-/// forward: L = (1/N)·Σ_n (log Σ_v e^{z[n,v]} − z[n, target_n]), so dL/dz[n, :] = (p[n, :] − onehot)/N.
+/// Backward of lossScale × the mean of `gptCrossEntropyForward`'s losses, in place: probs becomes
+/// dLogits. forward: L = (1/N)·Σ_n (log Σ_v e^{z[n,v]} − z[n, target_n]), so
+/// dL/dz[n, :] = (p[n, :] − onehot)/N (times lossScale, for accumulated micro-batches).
 ///   probs: (N, V), overwritten with dLogits   targets: (N).
 public func gptCrossEntropyBackward(probsToGradient probs: FloatPointer, targets: UnsafePointer<Int>,
-                                    rows N: Int, vocabulary V: Int) {
-    let inverse = 1 / Float(N)
+                                    rows N: Int, vocabulary V: Int, lossScale: Float = 1) {
+    let inverse = lossScale / Float(N)
     for n in 0..<N {
         let row = probs + n * V
         row[targets[n]] -= 1

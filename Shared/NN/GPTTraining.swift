@@ -52,46 +52,6 @@ public struct GPTTrainingConfig: Equatable {
     }
 }
 
-// MARK: - AdamW and clipping on the arena
-
-/// One AdamW step on parameters[0 ..< n] (PyTorch's AdamW, as `adamWUpdate`, on raw pointers so
-/// that one call covers a whole slice of the arena):
-///   θ ← θ·(1 − lr·λ);  m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  θ ← θ − lr·m̂/(√v̂ + eps)
-/// with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ).   parameters, m, v, gradients: (n values). t >= 1.
-public func adamWStep(_ parameters: FloatPointer, firstMoment m: FloatPointer, secondMoment v: FloatPointer,
-                      gradients: UnsafePointer<Float>, count n: Int, step t: Int, learningRate lr: Float,
-                      beta1: Float, beta2: Float, eps: Float, weightDecay: Float) {
-    precondition(t >= 1, "adamWStep: step counts from 1, got \(t)")
-    let correction1 = Float(1 - pow(Double(beta1), Double(t)))
-    let correction2 = Float(1 - pow(Double(beta2), Double(t)))
-    let decayFactor = 1 - lr * weightDecay
-    parallelRanges(n) { range in
-        for i in range {
-            let g = gradients[i]
-            m[i] = beta1 * m[i] + (1 - beta1) * g
-            v[i] = beta2 * v[i] + (1 - beta2) * g * g
-            let mHat = m[i] / correction1, vHat = v[i] / correction2
-            parameters[i] = parameters[i] * decayFactor - lr * mHat / (vHat.squareRoot() + eps)
-        }
-    }
-}
-
-/// √(Σ g²) over n values, summed in Double (sixteen running sums, then combined).
-public func gradientNorm(_ g: UnsafePointer<Float>, count n: Int) -> Double {
-    var sums0 = SIMD8<Double>(), sums1 = SIMD8<Double>()
-    var i = 0
-    while i + 16 <= n {
-        let v = load16(g + i)
-        let low = SIMD8<Double>(v.lowHalf), high = SIMD8<Double>(v.highHalf)
-        sums0 += low * low
-        sums1 += high * high
-        i += 16
-    }
-    var sum = (sums0 + sums1).sum()
-    while i < n { sum += Double(g[i]) * Double(g[i]); i += 1 }
-    return sum.squareRoot()
-}
-
 // MARK: - The trainer
 
 /// One evaluation: the step, the loss estimates, the learning rate, the time.
@@ -159,12 +119,11 @@ public final class GPTTrainer {
         let loss = model.forward(inputs: batch.inputs, targets: batch.targets, batch: batch.batchSize,
                                  length: batch.blockSize, training: true, rng: &rng) ?? .nan
         model.backward()
-        let norm = gradientNorm(model.gradients, count: model.parameterCount)
-        if training.clip > 0 && norm > Double(training.clip) {
-            // PyTorch's clip_grad_norm_: g ← g · clip/(norm + 1e-6)
-            let factor = Float(Double(training.clip) / (norm + 1e-6))
-            let g = model.gradients
-            for i in 0..<model.parameterCount { g[i] *= factor }
+        let norm = sumOfSquares(model.gradients, count: model.parameterCount).squareRoot()
+        if training.clip > 0 {
+            // PyTorch's clip_grad_norm_: g ← g · clip/(norm + 1e-6) when the norm is above clip
+            let factor = clipScale(norm: norm, maxNorm: training.clip)
+            if factor < 1 { scaleBuffer(model.gradients, count: model.parameterCount, by: factor) }
         }
         let lr = training.learningRate(at: step)
         step += 1
@@ -173,12 +132,12 @@ public final class GPTTrainer {
             secondMoment.withUnsafeMutableBufferPointer { v in
                 let m = m.baseAddress!, v = v.baseAddress!
                 // matrices with weight decay, then gains and biases without
-                adamWStep(model.parameters, firstMoment: m, secondMoment: v, gradients: model.gradients, count: M,
-                          step: step, learningRate: lr, beta1: training.beta1, beta2: training.beta2,
-                          eps: training.eps, weightDecay: training.weightDecay)
-                adamWStep(model.parameters + M, firstMoment: m + M, secondMoment: v + M, gradients: model.gradients + M,
-                          count: P - M, step: step, learningRate: lr, beta1: training.beta1, beta2: training.beta2,
-                          eps: training.eps, weightDecay: 0)
+                adamWUpdate(model.parameters, firstMoment: m, secondMoment: v, gradients: model.gradients, count: M,
+                            step: step, learningRate: lr, beta1: training.beta1, beta2: training.beta2,
+                            eps: training.eps, weightDecay: training.weightDecay)
+                adamWUpdate(model.parameters + M, firstMoment: m + M, secondMoment: v + M,
+                            gradients: model.gradients + M, count: P - M, step: step, learningRate: lr,
+                            beta1: training.beta1, beta2: training.beta2, eps: training.eps, weightDecay: 0)
             }
         }
         stepLosses.append(loss)
@@ -271,56 +230,9 @@ public final class GPTTrainer {
     }
 }
 
-// MARK: - Whole-split evaluation and sampling
+// MARK: - Attention maps
 
 extension GPT {
-    /// The mean loss over `ids` cut into non-overlapping windows of T tokens (the last partial
-    /// window dropped), maxBatch windows per forward: every position of the text counted once.
-    public func loss(onWholeText ids: [Int], rng: inout SplitMix64) throws -> Double {
-        let T = config.context
-        let chunks = try TextChunks(ids: ids, blockSize: T)
-        let starts = chunks.sequentialStarts
-        var total = 0.0, windows = 0
-        for first in stride(from: 0, to: starts.count, by: maxBatch) {
-            let batch = chunks.batch(starts: Array(starts[first..<min(starts.count, first + maxBatch)]))
-            let loss = forward(inputs: batch.inputs, targets: batch.targets, batch: batch.batchSize, length: T,
-                               rng: &rng) ?? .nan
-            total += loss * Double(batch.batchSize)
-            windows += batch.batchSize
-        }
-        return total / Double(windows)
-    }
-
-    /// Continues `prompt` by `count` tokens: each step runs the model on the last (up to T)
-    /// tokens and draws the next from softmax(logits/temperature), restricted to the topK most
-    /// likely when topK > 0.
-    public func generate(prompt: [Int], count: Int, temperature: Float, topK: Int = 0,
-                         rng: inout SplitMix64) -> [Int] {
-        precondition(temperature > 0, "generate: temperature must be positive")
-        let V = config.vocabularySize
-        var tokens = prompt.isEmpty ? [0] : prompt
-        var probabilities = [Float](repeating: 0, count: V)
-        for _ in 0..<count {
-            let window = Array(tokens.suffix(config.context))
-            forward(inputs: window, targets: nil, batch: 1, length: window.count, rng: &rng)
-            let last = logits + (window.count - 1) * V
-            var threshold = -Float.infinity
-            if topK > 0 && topK < V {
-                threshold = (0..<V).map { last[$0] }.sorted(by: >)[topK - 1]
-            }
-            var maxLogit = -Float.infinity
-            for v in 0..<V where last[v] >= threshold { maxLogit = max(maxLogit, last[v]) }
-            var sum: Float = 0
-            for v in 0..<V {
-                probabilities[v] = last[v] >= threshold ? exp((last[v] - maxLogit) / temperature) : 0
-                sum += probabilities[v]
-            }
-            for v in 0..<V { probabilities[v] /= sum }
-            tokens.append(rng.categorical(probabilities))
-        }
-        return Array(tokens.suffix(count))
-    }
-
     /// The attention weights of block `layer`, head `head` from the last forward with batch
     /// row 0: (T, T), row t = query position, column s = key position (0 for s > t).
     public func attentionMap(layer: Int, head: Int) -> [Float] {

@@ -140,9 +140,9 @@ func gptPhaseMilliseconds(config: GPTConfig, batch B: Int) -> [(String, Double)]
                                                          batch: B, length: T, width: C, heads: H) }
         + ms { gptAttentionBackward(dQKV: x, scratch: scratch, dY: y, qkv: qkv, probs: probs, weights: nil, mask: nil,
                                     batch: B, length: T, width: C, heads: H) })
-    let norms = Double(2 * L + 1) * (ms { gptNormForward(y, mean: stats, rstd: stats + N, x, weight: w, bias: nil,
+    let norms = Double(2 * L + 1) * (ms { gptNormForward(y, mean: stats, rstd: stats + N, x, weight: w, bias: w,
                                                           rms: false, rows: N, cols: C) }
-        + ms { gptNormBackward(dX: y, dWeight: dW, dBias: nil, dOut: x, x: x, weight: w, mean: stats, rstd: stats + N,
+        + ms { gptNormBackward(dX: y, dWeight: dW, dBias: dW, dOut: x, x: x, weight: w, mean: stats, rstd: stats + N,
                                rms: false, rows: N, cols: C) })
     let gelu = Double(L) * (ms { gptActivationForward(y, x, count: N * 4 * C, relu: false) }
         + ms { gptActivationBackward(dX: y, dOut: x, x: x, count: N * 4 * C, relu: false) })
@@ -150,9 +150,9 @@ func gptPhaseMilliseconds(config: GPTConfig, batch B: Int) -> [(String, Double)]
         ms { _ = gptCrossEntropyForward(probs: probs, losses: stats, logits: logits, targets: t.baseAddress!, rows: N, vocabulary: V) }
     }
     let optimizer = ms {
-        _ = gradientNorm(g, count: 800_000)
-        adamWStep(parameters, firstMoment: m, secondMoment: v, gradients: g, count: 800_000, step: 10,
-                  learningRate: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1)
+        _ = sumOfSquares(g, count: 800_000)
+        adamWUpdate(parameters, firstMoment: m, secondMoment: v, gradients: g, count: 800_000, step: 10,
+                    learningRate: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1)
     }
     return [("matmuls of the blocks (fwd+bwd)", matmul), ("tied head matmuls (fwd+bwd)", head),
             ("attention core (fwd+bwd)", attention), ("LayerNorm (fwd+bwd)", norms), ("GELU (fwd+bwd)", gelu),

@@ -81,7 +81,7 @@ struct Week08Config {
                                    help: "characters in the final sample (--quick: 100)")
         temperature = options.float("temperature", default: 0.8, range: 0.01...100, help: "sampling temperature")
         topK = options.int("top-k", default: 0, range: 0...1_000_000, help: "sample among the k likeliest characters; 0: all")
-        prompt = options.string("prompt", default: "\n", help: "text the sample continues")
+        prompt = options.string("prompt", default: "", help: "text the sample continues (empty: it starts after a newline)")
         attentionPrompt = options.string("attention-prompt", default: "ROMEO:\nBut soft, what light",
                                          help: "text whose attention maps are drawn")
         experiment = options.choice("experiment", default: "none", choices: week08Experiments,

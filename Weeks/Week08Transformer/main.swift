@@ -82,8 +82,7 @@ let run = check { try trainWeek08(trainer, label: "train", checkpoint: checkpoin
 for e in run.evaluations { metrics.record(e.row) }
 
 // MARK: 6. Evaluate: the whole validation split, every character once
-var evalRNG = SplitMix64(seed: config.common.seed)
-let validationLoss = check { try model.loss(onWholeText: data.validation, rng: &evalRNG) }
+let validationLoss = check { try model.evaluate(ids: data.validation, context: model.config.context, batch: model.maxBatch) }
 say("validation loss over the whole split: \(formatFixed(validationLoss, digits: 4)) nats/char "
     + "(\(formatFixed(validationLoss / natsPerBit, digits: 3)) bits); last estimate \(formatFixed(run.finalValidationLoss, digits: 4))")
 say("speed: \(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step (median), "
@@ -91,10 +90,10 @@ say("speed: \(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step (media
 
 // MARK: 7. Sample: continue the prompt, one character at a time
 var sampleRNG = SplitMix64(seed: config.common.seed &+ 1)
-let promptIDs = check { try data.vocabulary.encode(config.prompt) }
-let sample = model.generate(prompt: promptIDs, count: config.sampleLength, temperature: config.temperature,
-                            topK: config.topK, rng: &sampleRNG)
-say("\n--- sample (temperature \(config.temperature)) ---\n" + config.prompt + data.vocabulary.decode(sample) + "\n---")
+let sampling = SamplingSettings(temperature: config.temperature, topK: config.topK > 0 ? config.topK : nil)
+let sample = check { try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
+                                    sampling: sampling, startToken: data.vocabulary.id(of: "\n") ?? 0, rng: &sampleRNG) }
+say("\n--- sample (temperature \(config.temperature)) ---\n" + sample + "\n---")
 
 // MARK: 8. Outputs: loss curve, attention maps, metrics.json
 var files = [checkpoint]
@@ -108,7 +107,7 @@ metricsFinal["main"] = week08RunJSON(run)
 metricsFinal["val_loss"] = JSONValue(validationLoss)
 metricsFinal["val_loss_estimate"] = JSONValue(run.finalValidationLoss)
 metricsFinal["parameters"] = JSONValue(model.parameterCount)
-metricsFinal["sample"] = JSONValue(config.prompt + data.vocabulary.decode(sample))
+metricsFinal["sample"] = JSONValue(sample)
 files.append(check { try metrics.write(final: metricsFinal, to: config.common.out) })
 say("summary: \(trainer.step) steps, validation \(formatFixed(validationLoss, digits: 4)) nats/char, "
     + "\(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step")
