@@ -28,6 +28,7 @@ let weeks = [
     "Week05RNN",
     "Week06LSTM",
     "Week07Attention",
+    "Week08Transformer",
     "Week10BPE",
 ]
 

@@ -43,6 +43,7 @@ let benchmarks: [String: Benchmark] = [
     "week04": benchWeek04,
     "data": benchData,
     "mlp": benchMLP,
+    "gpt": benchGPT,
     "word2vec": benchWord2Vec,
     "kernels": benchKernels,
     "bpe": benchBPE,

@@ -1,0 +1,108 @@
+// Week 8: the Swift GPT against PyTorch. Fixtures/make_gpt_fixture.py (torch only) wrote a tiny
+// GPT's weights, a batch, and PyTorch's logits, loss, every parameter gradient and the losses
+// of 10 AdamW steps; here we load the weights and must reproduce all of it (llm.c's test_gpt2).
+import Testing
+@testable import Shared
+
+/// A plain safetensors file (F32 tensors only), as PyTorch's side writes it: no workbook
+/// metadata, so not `Checkpoint.load`. Every offset is checked against the file.
+struct SafetensorsFile {
+    var tensors: [String: (shape: [Int], data: [Float])] = [:]
+    var metadata: [String: String] = [:]
+
+    init(path: String) throws {
+        let bytes = try readFileBytes(path)
+        guard bytes.count >= 8 else { throw WorkbookError("\(path): too short") }
+        var length = 0
+        for i in 0..<8 { length |= Int(bytes[i]) << (8 * i) }
+        guard length > 0, 8 + length <= bytes.count else { throw WorkbookError("\(path): bad header length") }
+        guard case .object(let header) = try JSONValue.parse(utf8: Array(bytes[8..<(8 + length)])) else {
+            throw WorkbookError("\(path): header is not an object")
+        }
+        let dataStart = 8 + length
+        for (name, entry) in header {
+            if name == "__metadata__" {
+                for (key, value) in entry.objectValue ?? [:] { metadata[key] = value.stringValue }
+                continue
+            }
+            guard entry["dtype"]?.stringValue == "F32", let shape = entry["shape"]?.arrayValue?.compactMap(\.intValue),
+                  let offsets = entry["data_offsets"]?.arrayValue?.compactMap(\.intValue), offsets.count == 2,
+                  offsets[1] - offsets[0] == 4 * shape.reduce(1, *), dataStart + offsets[1] <= bytes.count
+            else { throw WorkbookError("\(path): tensor '\(name)' has a bad entry") }
+            var values = [Float](repeating: 0, count: shape.reduce(1, *))
+            for i in 0..<values.count {
+                let o = dataStart + offsets[0] + 4 * i
+                values[i] = Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8
+                                  | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+            }
+            tensors[name] = (shape, values)
+        }
+    }
+
+    func values(_ name: String) throws -> [Float] {
+        guard let tensor = tensors[name] else { throw WorkbookError("fixture has no tensor '\(name)'") }
+        return tensor.data
+    }
+}
+
+func fixturePath() -> String {
+    parentDirectory(of: #filePath) + "/Fixtures/gpt_fixture.safetensors"
+}
+
+@Suite struct Week08PyTorchFixtureTests {
+    /// The fixture's GPT, loaded into ours, and its batch.
+    func loadFixture() throws -> (GPT, SafetensorsFile, inputs: [Int], targets: [Int]) {
+        let file = try SafetensorsFile(path: fixturePath())
+        func number(_ key: String) throws -> Int {
+            guard let value = file.metadata[key].flatMap(Int.init) else { throw WorkbookError("fixture metadata lacks \(key)") }
+            return value
+        }
+        let config = GPTConfig(vocabularySize: try number("vocab_size"), context: try number("context"),
+                               layers: try number("layers"), heads: try number("heads"), width: try number("width"),
+                               bias: true, tiedHead: true)
+        var rng = SplitMix64(seed: 0)
+        let model = try GPT(config: config, maxBatch: try number("batch"), rng: &rng)
+        for view in model.views { try model.setTensor(view.name, try file.values(view.name)) }
+        #expect(Set(file.tensors.keys.filter { $0.contains(".") && !$0.hasPrefix("grad.") })
+                == Set(model.views.map(\.name)))
+        return (model, file, try file.values("inputs").map { Int($0) }, try file.values("targets").map { Int($0) })
+    }
+
+    @Test func logitsLossAndEveryGradientMatchPyTorch() throws {
+        let (model, file, inputs, targets) = try loadFixture()
+        let B = model.maxBatch, T = model.config.context, V = model.config.vocabularySize
+        var rng = SplitMix64(seed: 0)
+        model.zeroGradients()
+        let loss = model.forward(inputs: inputs, targets: targets, batch: B, length: T, rng: &rng)!
+        let logits = Array(UnsafeBufferPointer(start: model.logits, count: B * T * V))
+        #expect(normRelativeError(logits, try file.values("logits")) < 1e-4)
+        #expect(abs(loss - Double(try file.values("loss")[0])) < 1e-4 * abs(loss))
+        model.backward()
+        for view in model.views {
+            let error = normRelativeError(model.tensor(view.name, gradient: true)!, try file.values("grad." + view.name))
+            #expect(error < 1e-4, "gradient of \(view.name): relative error \(error)")
+        }
+    }
+
+    @Test func tenAdamWStepsMatchPyTorch() throws {
+        let (model, file, inputs, targets) = try loadFixture()
+        let expected = try file.values("adamw_losses")
+        var training = GPTTrainingConfig()
+        training.steps = expected.count
+        training.batchSize = model.maxBatch
+        training.learningRate = Float(file.metadata["lr"].flatMap(Double.init) ?? .nan)
+        training.minLearningRate = training.learningRate     // constant, as the fixture's loop
+        training.warmupSteps = 0
+        training.beta2 = Float(file.metadata["beta2"].flatMap(Double.init) ?? .nan)
+        training.weightDecay = Float(file.metadata["weight_decay"].flatMap(Double.init) ?? .nan)
+        training.clip = Float(file.metadata["clip"].flatMap(Double.init) ?? .nan)
+        let T = model.config.context
+        let filler = Array(repeating: 0, count: T + 1)
+        let trainer = try GPTTrainer(model: model, training: training, train: filler, validation: filler, seed: 0)
+        let batch = TextBatch(inputs: inputs, targets: targets, batchSize: model.maxBatch, blockSize: T)
+        for step in 0..<expected.count {
+            let (loss, _) = trainer.trainStep(on: batch)
+            #expect(abs(loss - Double(expected[step])) < 1e-4, "AdamW step \(step): \(loss) vs PyTorch \(expected[step])")
+        }
+    }
+}
