@@ -35,75 +35,76 @@ func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
     let python = try flags.value("--python") ?? "python3"
     try flags.finish()
     if let baseline, baseline != "torch" { throw BenchError("--baseline: only 'torch' is known, got '\(baseline)'") }
-    Threads.count = threads
+    return try Threads.$count.withValue(threads) {
 
-    let corpus = try corpusPath.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
-    let (train, validation) = corpus.split()
-    var rng = SplitMix64(seed: 1337)
-    let config = GPTConfig(vocabularySize: corpus.vocabulary.size)
-    let model = try GPT(config: config, maxBatch: 12, rng: &rng)
-    let trainer = try GPTTrainer(model: model, training: GPTTrainingConfig(), train: train, validation: validation,
-                                 seed: 1337)
-    let B = 12, T = config.context
-    let peak = measuredPeakFLOPS(threads: threads, seconds: 0.2)
-    let flopsPerStep = config.trainingFLOPsPerToken * Double(B * T)
+        let corpus = try corpusPath.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
+        let (train, validation) = corpus.split()
+        var rng = SplitMix64(seed: 1337)
+        let config = GPTConfig(vocabularySize: corpus.vocabulary.size)
+        let model = try GPT(config: config, maxBatch: 12, rng: &rng)
+        let trainer = try GPTTrainer(model: model, training: GPTTrainingConfig(), train: train, validation: validation,
+                                     seed: 1337)
+        let B = 12, T = config.context
+        let peak = measuredPeakFLOPS(threads: threads, seconds: 0.2)
+        let flopsPerStep = config.trainingFLOPsPerToken * Double(B * T)
 
-    var ours: [Double] = [], torch: [Double] = []
-    for round in 1...rounds {
-        if baseline != nil {
-            if let ms = runTorchGPTBaseline(python: python, script: script, steps: steps, threads: threads, corpus: corpusPath) {
-                torch.append(ms)
+        var ours: [Double] = [], torch: [Double] = []
+        for round in 1...rounds {
+            if baseline != nil {
+                if let ms = runTorchGPTBaseline(python: python, script: script, steps: steps, threads: threads, corpus: corpusPath) {
+                    torch.append(ms)
+                }
             }
+            for _ in 0..<10 { trainer.trainStep() }
+            var times: [Double] = []
+            for _ in 0..<steps {
+                let start = monotonicSeconds()
+                trainer.trainStep()
+                times.append(monotonicSeconds() - start)
+            }
+            ours.append(median(times) * 1000)
+            print("round \(round): ours " + fixed(ours.last!, 2) + " ms/step"
+                  + (torch.count == round ? "   PyTorch " + fixed(torch.last!, 2) + " ms/step   ratio " + fixed(ours.last! / torch.last!, 3) : ""))
         }
-        for _ in 0..<10 { trainer.trainStep() }
-        var times: [Double] = []
-        for _ in 0..<steps {
-            let start = monotonicSeconds()
-            trainer.trainStep()
-            times.append(monotonicSeconds() - start)
+        let oursMedian = median(ours)
+        print("gpt: nanoGPT CPU config (L 4, H 4, C 128, T 64, B 12, V \(config.vocabularySize)), \(model.parameterCount) parameters, "
+              + "threads \(threads), \(rounds) rounds of \(steps) steps")
+        var line = "  ours " + fixed(oursMedian, 2) + " ms/step (rounds " + fixed(ours.min()!, 2) + "-" + fixed(ours.max()!, 2)
+            + "), MFU " + fixed(100 * flopsPerStep / (oursMedian / 1000) / peak, 1) + "% of the measured peak "
+            + fixed(peak / 1e9, 0) + " GFLOP/s"
+        if !torch.isEmpty {
+            let ratios = zip(ours, torch).map { $0 / $1 }
+            line += "\n  PyTorch " + fixed(median(torch), 2) + " ms/step (rounds " + fixed(torch.min()!, 2) + "-" + fixed(torch.max()!, 2)
+                + ")\n  ratio ours/PyTorch " + fixed(median(ratios), 3) + " (rounds " + fixed(ratios.min()!, 3) + "-"
+                + fixed(ratios.max()!, 3) + ")"
         }
-        ours.append(median(times) * 1000)
-        print("round \(round): ours " + fixed(ours.last!, 2) + " ms/step"
-              + (torch.count == round ? "   PyTorch " + fixed(torch.last!, 2) + " ms/step   ratio " + fixed(ours.last! / torch.last!, 3) : ""))
-    }
-    let oursMedian = median(ours)
-    print("gpt: nanoGPT CPU config (L 4, H 4, C 128, T 64, B 12, V \(config.vocabularySize)), \(model.parameterCount) parameters, "
-          + "threads \(threads), \(rounds) rounds of \(steps) steps")
-    var line = "  ours " + fixed(oursMedian, 2) + " ms/step (rounds " + fixed(ours.min()!, 2) + "-" + fixed(ours.max()!, 2)
-        + "), MFU " + fixed(100 * flopsPerStep / (oursMedian / 1000) / peak, 1) + "% of the measured peak "
-        + fixed(peak / 1e9, 0) + " GFLOP/s"
-    if !torch.isEmpty {
-        let ratios = zip(ours, torch).map { $0 / $1 }
-        line += "\n  PyTorch " + fixed(median(torch), 2) + " ms/step (rounds " + fixed(torch.min()!, 2) + "-" + fixed(torch.max()!, 2)
-            + ")\n  ratio ours/PyTorch " + fixed(median(ratios), 3) + " (rounds " + fixed(ratios.min()!, 3) + "-"
-            + fixed(ratios.max()!, 3) + ")"
-    }
-    print(line)
+        print(line)
 
-    // Where the time goes: every kernel of one step, timed alone at the step's shapes.
-    let phases = gptPhaseMilliseconds(config: config, batch: B)
-    print("  per phase (each kernel alone, summed over one step's calls):")
-    for (name, ms) in phases { print("    " + padRight(name, 34) + padLeft(fixed(ms, 2), 7) + " ms") }
-    print("    " + padRight("sum of the phases", 34) + padLeft(fixed(phases.map(\.1).reduce(0, +), 2), 7) + " ms")
+        // Where the time goes: every kernel of one step, timed alone at the step's shapes.
+        let phases = gptPhaseMilliseconds(config: config, batch: B)
+        print("  per phase (each kernel alone, summed over one step's calls):")
+        for (name, ms) in phases { print("    " + padRight(name, 34) + padLeft(fixed(ms, 2), 7) + " ms") }
+        print("    " + padRight("sum of the phases", 34) + padLeft(fixed(phases.map(\.1).reduce(0, +), 2), 7) + " ms")
 
-    let V = config.vocabularySize
-    func record(_ name: String, _ implementation: String, _ value: Double, _ unit: String) -> BenchRecord {
-        BenchRecord(name: name, params: ["layers": 4, "heads": 4, "width": 128, "context": .init(T), "batch": .init(B),
-                                         "vocabulary": .init(V), "threads": .init(threads), "steps": .init(steps),
-                                         "rounds": .init(rounds), "implementation": .string(implementation)],
-                    value: value, unit: unit)
+        let V = config.vocabularySize
+        func record(_ name: String, _ implementation: String, _ value: Double, _ unit: String) -> BenchRecord {
+            BenchRecord(name: name, params: ["layers": 4, "heads": 4, "width": 128, "context": .init(T), "batch": .init(B),
+                                             "vocabulary": .init(V), "threads": .init(threads), "steps": .init(steps),
+                                             "rounds": .init(rounds), "implementation": .string(implementation)],
+                        value: value, unit: unit)
+        }
+        var records = [record("gpt", "ours", oursMedian, "ms"),
+                       record("gpt_mfu", "ours", 100 * flopsPerStep / (oursMedian / 1000) / peak, "%")]
+        if !torch.isEmpty {
+            records.append(record("gpt", "pytorch", median(torch), "ms"))
+            records.append(record("gpt_ratio", "ours/pytorch", median(zip(ours, torch).map { $0 / $1 }), "x"))
+        }
+        for (name, ms) in phases {
+            records.append(BenchRecord(name: "gpt_phase", params: ["threads": .init(threads), "phase": .string(name)],
+                                       value: ms, unit: "ms"))
+        }
+        return records
     }
-    var records = [record("gpt", "ours", oursMedian, "ms"),
-                   record("gpt_mfu", "ours", 100 * flopsPerStep / (oursMedian / 1000) / peak, "%")]
-    if !torch.isEmpty {
-        records.append(record("gpt", "pytorch", median(torch), "ms"))
-        records.append(record("gpt_ratio", "ours/pytorch", median(zip(ours, torch).map { $0 / $1 }), "x"))
-    }
-    for (name, ms) in phases {
-        records.append(BenchRecord(name: "gpt_phase", params: ["threads": .init(threads), "phase": .string(name)],
-                                   value: ms, unit: "ms"))
-    }
-    return records
 }
 
 /// Each phase of one training step at `config`, batch B: the kernels a step calls, each timed

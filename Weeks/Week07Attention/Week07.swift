@@ -363,7 +363,10 @@ func runWeek07(arguments: [String], log: (String) -> Void = { _ in }) throws -> 
     let options = Options(program: "Week07Attention", summary: week07Description, arguments: arguments)
     let config = Week07Config(options)
     options.finish()
-    Threads.count = config.threads
+    // The kernels read the task-local thread count: bind --threads around the whole run.
+    if Threads.count != config.threads {
+        return try Threads.$count.withValue(config.threads) { try runWeek07(arguments: arguments, log: log) }
+    }
     var result = try runWeek07Parts(config: config, log: log)
     result.files = try writeWeek07Outputs(result, configJSON: options.config)
     return result
