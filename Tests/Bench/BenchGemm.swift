@@ -74,7 +74,7 @@ let benchGemm = Benchmark(
     }
     var header = padRight("shape (M×K · K×N)", 20) + padLeft("thr", 4) + padLeft("naive", 9)
         + padLeft("SIMD-only", 11) + padLeft("blocked", 9)
-    if baseline != nil { header += padLeft("NumPy", 9) + padLeft("ratio", 7) + padLeft("spread", 12) }
+    if baseline != nil { header += padLeft("NumPy", 9) + padLeft("ratio", 7) + padLeft("spread", 15) }
     print(header)
     print(String(repeating: "-", count: header.count))
 
@@ -143,7 +143,7 @@ let benchGemm = Benchmark(
                 let range = comparison.ratioRange
                 line += padLeft(fixed(comparison.medianOurs), 9) + padLeft(fixed(comparison.medianBaseline), 9)
                     + padLeft(fixed(comparison.medianRatio, 2), 7)
-                    + padLeft(fixed(range.low, 2) + "–" + fixed(range.high, 2), 12)
+                    + padLeft(fixed(range.low, 2) + "–" + fixed(range.high, 2), 15)
                 records += comparison.records
                 records.append(BenchRecord(name: "gemm", params: params(shape, threads: threads) + [("impl", "blocked")],
                                            value: comparison.medianOurs, unit: "GFLOP/s"))
