@@ -31,28 +31,32 @@ config.netLearningRate = options.float("net-learning-rate", default: config.netL
                                        help: "two-layer net: gradient-descent step size")
 options.finish()
 
-check { try validateWeek01(config) }
-let clock = Stopwatch()
-var rng = SplitMix64(seed: config.seed)
+// Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
+Threads.$count.withValue(common.threads) {
 
-// MARK: 2. Data: two Gaussian blobs (separable when the spread is small), and the 4 XOR points
-let data = makeWeek01Data(config, rng: &rng)
+    check { try validateWeek01(config) }
+    let clock = Stopwatch()
+    var rng = SplitMix64(seed: config.seed)
 
-// MARK: 3. The perceptron on separable data: stops at the first epoch without a mistake
-let blobRun = perceptronOnBlobs(data, config, rng: &rng)
+    // MARK: 2. Data: two Gaussian blobs (separable when the spread is small), and the 4 XOR points
+    let data = makeWeek01Data(config, rng: &rng)
 
-// MARK: 4. The same perceptron on XOR: no line separates it, so it never stops making mistakes
-let xorRun = perceptronOnXOR(data, config, rng: &rng)
+    // MARK: 3. The perceptron on separable data: stops at the first epoch without a mistake
+    let blobRun = perceptronOnBlobs(data, config, rng: &rng)
 
-// MARK: 5. A two-layer net: check its backward pass, then train it on XOR
-let net = twoLayerNetOnXOR(data, config, rng: &rng)
+    // MARK: 4. The same perceptron on XOR: no line separates it, so it never stops making mistakes
+    let xorRun = perceptronOnXOR(data, config, rng: &rng)
 
-// MARK: 6. Plots, metrics.json and the summary
-_ = check {
-    try writeWeek01Outputs(data, config, blobRun: blobRun, xorRun: xorRun, net: net.net, netRun: net.run,
-                           netAccuracy: net.accuracy, gradientChecks: net.checks, seconds: clock.seconds,
-                           configJSON: options.config)
+    // MARK: 5. A two-layer net: check its backward pass, then train it on XOR
+    let net = twoLayerNetOnXOR(data, config, rng: &rng)
+
+    // MARK: 6. Plots, metrics.json and the summary
+    _ = check {
+        try writeWeek01Outputs(data, config, blobRun: blobRun, xorRun: xorRun, net: net.net, netRun: net.run,
+                               netAccuracy: net.accuracy, gradientChecks: net.checks, seconds: clock.seconds,
+                               configJSON: options.config)
+    }
+
+    // MARK: 7. What to look at next
+    say("open \(joinPath(config.out, "xor.svg")) in a browser: the perceptron's straight line beside the net's curved region")
 }
-
-// MARK: 7. What to look at next
-say("open \(joinPath(config.out, "xor.svg")) in a browser: the perceptron's straight line beside the net's curved region")

@@ -39,36 +39,40 @@ config.digitsBatchSize = options.int("digits-batch-size", default: config.digits
 config.learningRate = options.float("learning-rate", default: config.learningRate, help: "softmax regression: step size")
 options.finish()
 
-check { try validateWeek02(config) }
-let clock = Stopwatch()
-var rng = SplitMix64(seed: config.seed)
+// Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
+Threads.$count.withValue(common.threads) {
 
-// MARK: 2. Data: a regression problem with a known answer, moons and blobs, the 8×8 digits
-let data = check { try loadWeek02Data(config, rng: &rng) }
+    check { try validateWeek02(config) }
+    let clock = Stopwatch()
+    var rng = SplitMix64(seed: config.seed)
 
-// MARK: 3. Gradient checks: every hand-derived gradient against finite differences
-let gradientChecks = checkWeek02Gradients(rng: &rng)
-for result in gradientChecks { say("gradient check \(result)") }
+    // MARK: 2. Data: a regression problem with a known answer, moons and blobs, the 8×8 digits
+    let data = check { try loadWeek02Data(config, rng: &rng) }
 
-// MARK: 4. Linear regression: gradient descent lands on the normal-equation solution
-let normal = check { try linearRegressionAgainstNormalEquations(data, config, rng: &rng) }
+    // MARK: 3. Gradient checks: every hand-derived gradient against finite differences
+    let gradientChecks = checkWeek02Gradients(rng: &rng)
+    for result in gradientChecks { say("gradient check \(result)") }
 
-// MARK: 5. Optimizers on the same problem, then a learning-rate sweep that finds divergence
-let optimizerRuns = compareOptimizers(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
-let sweep = learningRateSweep(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
+    // MARK: 4. Linear regression: gradient descent lands on the normal-equation solution
+    let normal = check { try linearRegressionAgainstNormalEquations(data, config, rng: &rng) }
 
-// MARK: 6. Logistic regression on moons and blobs (full-batch GD): a straight boundary each
-let logistic = logisticRegressionOnToySets(data, config)
+    // MARK: 5. Optimizers on the same problem, then a learning-rate sweep that finds divergence
+    let optimizerRuns = compareOptimizers(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
+    let sweep = learningRateSweep(data, config, lambdaMax: normal.lambdaMax, rng: &rng)
 
-// MARK: 7. Softmax regression on the digits: the linear baseline week 3 must beat
-let softmaxRun = check { try softmaxRegressionOnDigits(data, config, clock: clock, rng: &rng) }
+    // MARK: 6. Logistic regression on moons and blobs (full-batch GD): a straight boundary each
+    let logistic = logisticRegressionOnToySets(data, config)
 
-// MARK: 8. Plots, metrics.json and the summary
-_ = check {
-    try writeWeek02Outputs(data, config, gradientChecks: gradientChecks, normal: normal,
-                           optimizerRuns: optimizerRuns, sweep: sweep, logistic: logistic,
-                           softmaxRun: softmaxRun, seconds: clock.seconds, configJSON: options.config)
+    // MARK: 7. Softmax regression on the digits: the linear baseline week 3 must beat
+    let softmaxRun = check { try softmaxRegressionOnDigits(data, config, clock: clock, rng: &rng) }
+
+    // MARK: 8. Plots, metrics.json and the summary
+    _ = check {
+        try writeWeek02Outputs(data, config, gradientChecks: gradientChecks, normal: normal,
+                               optimizerRuns: optimizerRuns, sweep: sweep, logistic: logistic,
+                               softmaxRun: softmaxRun, seconds: clock.seconds, configJSON: options.config)
+    }
+
+    // MARK: 9. What to look at next
+    say("open \(joinPath(config.out, "optimizers.svg")) and learning_rates.svg: the same problem, four ways down and three step sizes")
 }
-
-// MARK: 9. What to look at next
-say("open \(joinPath(config.out, "optimizers.svg")) and learning_rates.svg: the same problem, four ways down and three step sizes")

@@ -23,37 +23,41 @@ let options = Options(program: "Week03MLP",
 var config = Week03Config(options)
 options.finish()
 
-// MARK: 2. Data: MNIST if present (or --download), Fashion-MNIST, else the embedded digits
-let data = check { try loadWeek03Data(config) }
-data.notes.forEach(say)
-config = config.resolved(for: data)   // lr, momentum, epochs and layer sizes now known
+// Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
+Threads.$count.withValue(config.threads) {
 
-// MARK: 3. Model: weights (in, out) per layer, biases zero
-var rng = SplitMix64(seed: config.seed)
-let model = MLP(layerSizes: config.layers!, activation: config.activation,
-                initialization: config.initialization, rng: &rng)
-say("model: \(config.layers!.map(String.init).joined(separator: "-")), \(config.activation.rawValue), "
-    + "\(config.initialization.rawValue) init, \(model.parameterCount) parameters; "
-    + "SGD lr \(config.learningRate!) (\(config.schedule)), momentum \(config.momentum!), batch \(config.batchSize!)")
+    // MARK: 2. Data: MNIST if present (or --download), Fashion-MNIST, else the embedded digits
+    let data = check { try loadWeek03Data(config) }
+    data.notes.forEach(say)
+    config = config.resolved(for: data)   // lr, momentum, epochs and layer sizes now known
 
-// MARK: 4. Check: the hand-written backward against finite differences, on a tiny copy
-let checks = checkMLPBackward(activation: config.activation, seed: config.seed)
-let worst = checks.map(\.error).max() ?? 0
-say("gradient check (7-6-5-4 \(config.activation.rawValue) net, every weight and bias): "
-    + "worst relative error \(formatScientific(worst)) \(checks.allSatisfy(\.passed) ? "ok" : "FAILED")")
-for failed in checks where !failed.passed { say("  \(failed)") }
+    // MARK: 3. Model: weights (in, out) per layer, biases zero
+    var rng = SplitMix64(seed: config.seed)
+    let model = MLP(layerSizes: config.layers!, activation: config.activation,
+                    initialization: config.initialization, rng: &rng)
+    say("model: \(config.layers!.map(String.init).joined(separator: "-")), \(config.activation.rawValue), "
+        + "\(config.initialization.rawValue) init, \(model.parameterCount) parameters; "
+        + "SGD lr \(config.learningRate!) (\(config.schedule)), momentum \(config.momentum!), batch \(config.batchSize!)")
 
-// MARK: 5. Train: shuffle, gather a batch, forward, loss, backward, update; validate per epoch
-let run = trainMLP(model, data: data, config: config, rng: &rng, log: say)
+    // MARK: 4. Check: the hand-written backward against finite differences, on a tiny copy
+    let checks = checkMLPBackward(activation: config.activation, seed: config.seed)
+    let worst = checks.map(\.error).max() ?? 0
+    say("gradient check (7-6-5-4 \(config.activation.rawValue) net, every weight and bias): "
+        + "worst relative error \(formatScientific(worst)) \(checks.allSatisfy(\.passed) ? "ok" : "FAILED")")
+    for failed in checks where !failed.passed { say("  \(failed)") }
 
-// MARK: 6. Evaluate on the held-out test set
-let test = evaluate(model, on: data.test, pool: WorkspacePool(layerSizes: model.layerSizes))
+    // MARK: 5. Train: shuffle, gather a batch, forward, loss, backward, update; validate per epoch
+    let run = trainMLP(model, data: data, config: config, rng: &rng, log: say)
 
-// MARK: 7. Plots, metrics.json and the summary
-let files = check {
-    try writeWeek03Outputs(model: model, data: data, config: config, run: run, test: test)
+    // MARK: 6. Evaluate on the held-out test set
+    let test = evaluate(model, on: data.test, pool: WorkspacePool(layerSizes: model.layerSizes))
+
+    // MARK: 7. Plots, metrics.json and the summary
+    let files = check {
+        try writeWeek03Outputs(model: model, data: data, config: config, run: run, test: test)
+    }
+    let result = Week03Result(config: config, history: run.history, batchLosses: run.batchLosses, test: test,
+                              divergence: run.divergence, gradientCheck: checks, files: files)
+    week03Summary(result, data: data).forEach(say)
+    say("wrote " + files.joined(separator: ", "))
 }
-let result = Week03Result(config: config, history: run.history, batchLosses: run.batchLosses, test: test,
-                          divergence: run.divergence, gradientCheck: checks, files: files)
-week03Summary(result, data: data).forEach(say)
-say("wrote " + files.joined(separator: ", "))

@@ -28,57 +28,61 @@ let options = Options(program: "Week05RNN", summary: week05Description)
 let config = Week05Config(options)
 options.finish()
 
-// MARK: 2. Data: characters -> ids, first 90% to train on, last 10% to validate on
-let data = check { try CharacterData.load(corpus: config.corpus, prompt: config.prompt) }
-say(data.description)
+// Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
+Threads.$count.withValue(config.threads) {
 
-// MARK: 3. Model: one-hot characters -> tanh RNN (H) -> linear head -> V logits
-var rng = SplitMix64(seed: config.seed)
-let rnn = RNN(inputSize: data.vocabulary.size, hiddenSize: config.hidden, rng: &rng)
-let model = RecurrentLanguageModel(core: rnn, rng: &rng)
-say("model: one-hot \(data.vocabulary.size) -> RNN \(config.hidden) (tanh) -> \(data.vocabulary.size) logits, "
-    + "\(model.parameters.scalarCount) parameters; \(config.optimizer == .adam ? "Adam" : "AdamW") lr \(config.learningRate), "
-    + (config.clip > 0 ? "clip \(config.clip)" : "no clipping") + ", batch \(config.batch) x \(config.block) characters"
-    + (config.carry ? ", hidden state carried across chunks" : ", zero state per chunk"))
+    // MARK: 2. Data: characters -> ids, first 90% to train on, last 10% to validate on
+    let data = check { try CharacterData.load(corpus: config.corpus, prompt: config.prompt) }
+    say(data.description)
 
-// MARK: 4. Check: BPTT against finite differences, through 6 steps, on a tiny RNN
-let checks = checkWeek05Backward(seed: config.seed)
-say("gradient check (every weight, bias and the initial state, 6 steps back): worst relative error "
-    + formatScientific(checks.map(\.error).max() ?? 0) + (checks.allSatisfy(\.passed) ? " ok" : " FAILED"))
-for failed in checks where !failed.passed { say("  \(failed)") }
+    // MARK: 3. Model: one-hot characters -> tanh RNN (H) -> linear head -> V logits
+    var rng = SplitMix64(seed: config.seed)
+    let rnn = RNN(inputSize: data.vocabulary.size, hiddenSize: config.hidden, rng: &rng)
+    let model = RecurrentLanguageModel(core: rnn, rng: &rng)
+    say("model: one-hot \(data.vocabulary.size) -> RNN \(config.hidden) (tanh) -> \(data.vocabulary.size) logits, "
+        + "\(model.parameters.scalarCount) parameters; \(config.optimizer == .adam ? "Adam" : "AdamW") lr \(config.learningRate), "
+        + (config.clip > 0 ? "clip \(config.clip)" : "no clipping") + ", batch \(config.batch) x \(config.block) characters"
+        + (config.carry ? ", hidden state carried across chunks" : ", zero state per chunk"))
 
-// The gradient-flow picture of the untrained net, measured before training
-let flowUntrained = check {
-    try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
+    // MARK: 4. Check: BPTT against finite differences, through 6 steps, on a tiny RNN
+    let checks = checkWeek05Backward(seed: config.seed)
+    say("gradient check (every weight, bias and the initial state, 6 steps back): worst relative error "
+        + formatScientific(checks.map(\.error).max() ?? 0) + (checks.allSatisfy(\.passed) ? " ok" : " FAILED"))
+    for failed in checks where !failed.passed { say("  \(failed)") }
+
+    // The gradient-flow picture of the untrained net, measured before training
+    let flowUntrained = check {
+        try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
+    }
+
+    // MARK: 5. Train: batch of chunks, forward over T steps, loss, BPTT, clip, Adam; validate
+    let newline = data.vocabulary.id(of: "\n") ?? 0
+    let run = check {
+        try trainLanguageModel(model, train: data.train, validation: data.validation, tokenizer: data.vocabulary,
+                               config: config.training(configJSON: JSONValue.object(options.config).serialized(pretty: false),
+                                                       startToken: newline),
+                               label: "rnn", rng: &rng, resume: config.resume, log: say)
+    }
+
+    // MARK: 6. Evaluate and sample: the final validation loss, and text continuing --prompt
+    let flowTrained = check {
+        try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
+    }
+    let sample = check {
+        try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
+                       sampling: config.sampling, startToken: newline, rng: &rng)
+    }
+    say("--- final sample (temperature \(config.temperature)) ---\n\(sample)\n---")
+
+    // MARK: 7. Plots, metrics.json and the summary
+    let files = check {
+        try writeWeek05Outputs(config: config, configJSON: options.config, data: data, run: run,
+                               flowUntrained: flowUntrained, flowTrained: flowTrained,
+                               parameterCount: model.parameters.scalarCount)
+    }
+    let result = Week05Result(config: config, data: data, gradientCheck: checks, run: run, flowUntrained: flowUntrained,
+                              flowTrained: flowTrained, finalSample: sample, files: files)
+    week05Summary(result).forEach(say)
+    say("wrote " + files.joined(separator: ", "))
+    if run.divergence != nil { fail("training diverged") }
 }
-
-// MARK: 5. Train: batch of chunks, forward over T steps, loss, BPTT, clip, Adam; validate
-let newline = data.vocabulary.id(of: "\n") ?? 0
-let run = check {
-    try trainLanguageModel(model, train: data.train, validation: data.validation, tokenizer: data.vocabulary,
-                           config: config.training(configJSON: JSONValue.object(options.config).serialized(pretty: false),
-                                                   startToken: newline),
-                           label: "rnn", rng: &rng, resume: config.resume, log: say)
-}
-
-// MARK: 6. Evaluate and sample: the final validation loss, and text continuing --prompt
-let flowTrained = check {
-    try measureGradientFlow(model, validation: data.validation, batch: config.batch, steps: config.block)
-}
-let sample = check {
-    try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
-                   sampling: config.sampling, startToken: newline, rng: &rng)
-}
-say("--- final sample (temperature \(config.temperature)) ---\n\(sample)\n---")
-
-// MARK: 7. Plots, metrics.json and the summary
-let files = check {
-    try writeWeek05Outputs(config: config, configJSON: options.config, data: data, run: run,
-                           flowUntrained: flowUntrained, flowTrained: flowTrained,
-                           parameterCount: model.parameters.scalarCount)
-}
-let result = Week05Result(config: config, data: data, gradientCheck: checks, run: run, flowUntrained: flowUntrained,
-                          flowTrained: flowTrained, finalSample: sample, files: files)
-week05Summary(result).forEach(say)
-say("wrote " + files.joined(separator: ", "))
-if run.divergence != nil { fail("training diverged") }

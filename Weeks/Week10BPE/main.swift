@@ -24,9 +24,13 @@ let options = Options(program: "Week10BPE", summary: week10Description)
 let config = Week10Config(options)
 options.finish()
 
-// MARK: 2-5. Data, training, the tokens up close, the corpus encoded, the files (Week10.swift)
-let result = check { try runWeek10(config, configJSON: options.config, log: say) }
+// Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
+Threads.$count.withValue(config.threads) {
 
-// MARK: 6. Summary
-week10Summary(result).forEach(say)
-say("wrote " + result.files.joined(separator: ", "))
+    // MARK: 2-5. Data, training, the tokens up close, the corpus encoded, the files (Week10.swift)
+    let result = check { try runWeek10(config, configJSON: options.config, log: say) }
+
+    // MARK: 6. Summary
+    week10Summary(result).forEach(say)
+    say("wrote " + result.files.joined(separator: ", "))
+}
