@@ -151,13 +151,15 @@ func runWeek08Experiment(_ experiment: String, data: CharacterData, config: Week
 /// Validation (solid) and training (dashed) loss estimates against step, one colour per run.
 func week08LossChart(_ runs: [Week08Run], title: String) -> String {
     var series: [Series] = []
+    // One run: the legend says only which loss; an experiment's runs: which variant too.
+    func name(_ run: Week08Run, _ loss: String) -> String { runs.count == 1 ? loss : "\(run.label) \(loss)" }
     for run in runs {
         let steps = run.evaluations.map { Double($0.step) }
-        series.append(Series("\(run.label) val", x: steps, y: run.evaluations.map(\.validationLoss)))
+        series.append(Series(name(run, "validation"), x: steps, y: run.evaluations.map(\.validationLoss)))
     }
     for run in runs {
         let steps = run.evaluations.map { Double($0.step) }
-        series.append(Series("\(run.label) train", x: steps, y: run.evaluations.map(\.trainLoss), dashed: true))
+        series.append(Series(name(run, "train"), x: steps, y: run.evaluations.map(\.trainLoss), dashed: true))
     }
     return Plot.lines(title: title, xLabel: "step", yLabel: "loss (nats/char)", series: series)
 }
