@@ -21,7 +21,10 @@ public func layerNormForward(_ out: UnsafeMutablePointer<Float>, mean: UnsafeMut
                              rows N: Int, cols C: Int, eps: Float = 1e-5, rowStride: Int? = nil) {
     let ld = rowStride ?? C
     precondition(N >= 0 && C >= 0 && ld >= C, "layerNormForward: bad shape (\(N), \(C)) with row stride \(ld)")
-    for n in 0..<N {
+    // Rows are independent: blocks of rows go to the threads.
+    let blockRows = layerNormBlockRows(cols: C), blocks = (N + blockRows - 1) / blockRows
+    parallelFor(blocks) { block in
+    for n in (block * blockRows)..<min(N, (block + 1) * blockRows) {
         let row = x + n * ld, o = out + n * ld
         // Every pass walks the row 16 values at a time; the last chunk holds `k` < 16 real
         // values and padding chosen to add nothing.
@@ -48,7 +51,14 @@ public func layerNormForward(_ out: UnsafeMutablePointer<Float>, mean: UnsafeMut
         mean[n] = mu
         rstd[n] = s
     }
+    }
 }
+
+/// Rows per block when a LayerNorm is split across threads: about 16k values per block, so a
+/// block is worth handing to another core. The blocks depend on the shape only, never on the
+/// thread count, so the backward's sums over rows come out the same bits on any number of threads.
+@inline(__always)
+func layerNormBlockRows(cols C: Int) -> Int { max(1, 16_384 / max(C, 1)) }
 
 /// Array form of `layerNormForward`: the same kernel on whole arrays, sizes checked.
 public func layerNormForward(_ out: inout [Float], mean: inout [Float], rstd: inout [Float],
@@ -71,14 +81,22 @@ public func layerNormForward(_ out: inout [Float], mean: inout [Float], rstd: in
 ///   dWeight += Σ_n dOut ⊙ x̂      dBias += Σ_n dOut
 ///   dX, dOut, x: (N, C), rows rowStride apart (default C)   dWeight, dBias, weight: (C)
 ///   mean, rstd: (N) from the forward.
-public func layerNormBackward(dX: UnsafeMutablePointer<Float>, dWeight dW: UnsafeMutablePointer<Float>,
-                              dBias dB: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+public func layerNormBackward(dX: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
+                              dBias: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                               x: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                               mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
                               rows N: Int, cols C: Int, rowStride: Int? = nil) {
     let ld = rowStride ?? C
     precondition(N >= 0 && C >= 0 && ld >= C, "layerNormBackward: bad shape (\(N), \(C)) with row stride \(ld)")
-    for n in 0..<N {
+    // Blocks of rows run on separate threads; each block sums its rows' dWeight and dBias into
+    // its own partial sums (2C values, on the stack), added up in block order at the end.
+    let blockRows = layerNormBlockRows(cols: C), blocks = (N + blockRows - 1) / blockRows
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, blocks * 2 * C)) { partials in
+    let partials = partials.baseAddress!
+    partials.update(repeating: 0, count: blocks * 2 * C)
+    parallelFor(blocks) { block in
+    let dW = partials + block * 2 * C, dB = dW + C
+    for n in (block * blockRows)..<min(N, (block + 1) * blockRows) {
         let row = x + n * ld, g = dOut + n * ld, dx = dX + n * ld
         let mu = mean[n], s = rstd[n]
         // two reductions over the row: mean(w ⊙ g) and mean(w ⊙ g ⊙ x̂)
@@ -106,6 +124,12 @@ public func layerNormBackward(dX: UnsafeMutablePointer<Float>, dWeight dW: Unsaf
             let dxi = s * (wg - gMean - norm * gNormMean)
             store16(load16(dx + i, count: k) + dxi, dx + i, count: k)
         }
+    }
+    }
+    for block in 0..<blocks {
+        addInPlace(dWeight, partials + block * 2 * C, count: C)
+        addInPlace(dBias, partials + block * 2 * C + C, count: C)
+    }
     }
 }
 

@@ -34,3 +34,16 @@ func maximum16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
 func minimum16(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     a.replacing(with: b, where: b .< a)
 }
+
+/// y[i] += x[i] for i in 0..<n, 16 at a time.
+func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    var i = 0
+    while i + 16 <= n {
+        store16(load16(y + i) + load16(x + i), y + i)
+        i += 16
+    }
+    while i < n {
+        y[i] += x[i]
+        i += 1
+    }
+}

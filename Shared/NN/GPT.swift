@@ -468,9 +468,8 @@ public final class GPT {
             gptCrossEntropyBackward(probsToGradient: probs, targets: t.baseAddress!, rows: N, vocabulary: V,
                                     lossScale: lossScale)
         }
-        dLnf.update(repeating: 0, count: N * C)
         gptLinearBackward(dX: dLnf, dWeight: g + headWeight, dBias: nil, dOut: probs, x: lnf, weight: p + headWeight,
-                          rows: N, inFeatures: C, outFeatures: V)
+                          rows: N, inFeatures: C, outFeatures: V, accumulateDX: false)
         dResidual.update(repeating: 0, count: N * C)
         let lastOutput = blockInput(config.layers)
         gptNormBackward(dX: dResidual, dWeight: g + lnfWeight, dBias: normBiasGradient(lnfBias), dOut: dLnf, x: lastOutput,
@@ -480,7 +479,7 @@ public final class GPT {
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
             let o = blocks[l], a = blockActivations[l], x = blockInput(l)
             // The residual branch out = base + dropout(y), y = input·Wᵀ + b: the branch's
-            // gradient dOut ⊙ mask flows into W, b and (added) dInput.
+            // gradient dOut ⊙ mask flows into W, b (added) and dInput (overwritten).
             func residualLinearBackward(dInput: FloatPointer, dOut: UnsafePointer<Float>, input: UnsafePointer<Float>,
                                         weight: Int, bias: Int, inFeatures: Int, mask: FloatPointer?) {
                 var dBranchOut = dOut
@@ -489,44 +488,45 @@ public final class GPT {
                     dBranchOut = UnsafePointer(dBranch)
                 }
                 gptLinearBackward(dX: dInput, dWeight: g + weight, dBias: grad(bias), dOut: dBranchOut, x: input,
-                                  weight: p + weight, rows: N, inFeatures: inFeatures, outFeatures: C)
+                                  weight: p + weight, rows: N, inFeatures: inFeatures, outFeatures: C,
+                                  accumulateDX: false)
             }
-            func mlpBackward(dSum2: UnsafePointer<Float>, mlpIn: UnsafePointer<Float>, dMlpIn: FloatPointer) {
+            // dMlpIn / dAttnIn: overwritten (addTo false) or added to (addTo true, when the
+            // gradient of the branch's input already holds the residual path's share).
+            func mlpBackward(dSum2: UnsafePointer<Float>, mlpIn: UnsafePointer<Float>, dMlpIn: FloatPointer, addTo: Bool) {
                 // sum2 = base + h·W_fcprojᵀ: dh = dSum2·W_fcproj
-                dHidden.update(repeating: 0, count: N * 4 * C)
                 residualLinearBackward(dInput: dHidden, dOut: dSum2, input: a.fcAct, weight: o.fcProjWeight,
                                        bias: o.fcProjBias, inFeatures: 4 * C, mask: a.fcProjMask)
                 // h = act(fcPre)
-                dHiddenPre.update(repeating: 0, count: N * 4 * C)
-                gptActivationBackward(dX: dHiddenPre, dOut: dHidden, x: a.fcPre, count: N * 4 * C, relu: relu)
+                gptActivationBackward(dX: dHiddenPre, dOut: dHidden, x: a.fcPre, count: N * 4 * C, relu: relu,
+                                      accumulate: false)
                 // fcPre = mlpIn·W_fcᵀ + b
                 gptLinearBackward(dX: dMlpIn, dWeight: g + o.fcWeight, dBias: grad(o.fcBias), dOut: dHiddenPre,
-                                  x: mlpIn, weight: p + o.fcWeight, rows: N, inFeatures: C, outFeatures: 4 * C)
+                                  x: mlpIn, weight: p + o.fcWeight, rows: N, inFeatures: C, outFeatures: 4 * C,
+                                  accumulateDX: addTo)
             }
-            func attentionBackward(dSum1: UnsafePointer<Float>, attnIn: UnsafePointer<Float>, dAttnIn: FloatPointer) {
+            func attentionBackward(dSum1: UnsafePointer<Float>, attnIn: UnsafePointer<Float>, dAttnIn: FloatPointer,
+                                   addTo: Bool) {
                 // sum1 = x + y·W_projᵀ
-                dAttnY.update(repeating: 0, count: N * C)
                 residualLinearBackward(dInput: dAttnY, dOut: dSum1, input: a.attnY, weight: o.projWeight,
                                        bias: o.projBias, inFeatures: C, mask: a.projMask)
-                // y = attention(qkv)
-                dQKV.update(repeating: 0, count: N * 3 * C)
+                // y = attention(qkv), dQKV overwritten
                 gptAttentionBackward(dQKV: dQKV, scratch: dAttnScratch, dY: dAttnY, qkv: a.qkv, probs: a.probs,
                                      weights: training ? a.attnWeights : nil, mask: training ? a.attnMask : nil,
                                      batch: B, length: T, width: C, heads: H)
                 // qkv = attnIn·W_attnᵀ + b
                 gptLinearBackward(dX: dAttnIn, dWeight: g + o.attnWeight, dBias: grad(o.attnBias), dOut: dQKV,
-                                  x: attnIn, weight: p + o.attnWeight, rows: N, inFeatures: C, outFeatures: 3 * C)
+                                  x: attnIn, weight: p + o.attnWeight, rows: N, inFeatures: C, outFeatures: 3 * C,
+                                  accumulateDX: addTo)
             }
             if config.preNorm {
                 // x_out = sum2 = sum1 + mlp(LN2(sum1)): dSum1 = dSum2 + LN2ᵀ(mlpᵀ(dSum2))
-                dNormed.update(repeating: 0, count: N * C)
-                mlpBackward(dSum2: dResidual, mlpIn: a.ln2, dMlpIn: dNormed)
+                mlpBackward(dSum2: dResidual, mlpIn: a.ln2, dMlpIn: dNormed, addTo: false)
                 gptNormBackward(dX: dResidual, dWeight: g + o.ln2Weight, dBias: normBiasGradient(o.ln2Bias), dOut: dNormed,
                                 x: a.sum1, weight: p + o.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
                                 rms: rms, rows: N, cols: C)
                 // sum1 = x + attn(LN1(x)): dx = dSum1 + LN1ᵀ(attnᵀ(dSum1))
-                dNormed.update(repeating: 0, count: N * C)
-                attentionBackward(dSum1: dResidual, attnIn: a.ln1, dAttnIn: dNormed)
+                attentionBackward(dSum1: dResidual, attnIn: a.ln1, dAttnIn: dNormed, addTo: false)
                 gptNormBackward(dX: dResidual, dWeight: g + o.ln1Weight, dBias: normBiasGradient(o.ln1Bias), dOut: dNormed,
                                 x: x, weight: p + o.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
                                 rms: rms, rows: N, cols: C)
@@ -538,14 +538,14 @@ public final class GPT {
                                 rms: rms, rows: N, cols: C)
                 // sum2 = a + mlp(a), a = LN1(sum1): da = dSum2 + mlpᵀ(dSum2)
                 dNormed.update(from: dSum, count: N * C)
-                mlpBackward(dSum2: dSum, mlpIn: a.ln1, dMlpIn: dNormed)
+                mlpBackward(dSum2: dSum, mlpIn: a.ln1, dMlpIn: dNormed, addTo: true)
                 dSum.update(repeating: 0, count: N * C)
                 gptNormBackward(dX: dSum, dWeight: g + o.ln1Weight, dBias: normBiasGradient(o.ln1Bias), dOut: dNormed,
                                 x: a.sum1, weight: p + o.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
                                 rms: rms, rows: N, cols: C)
                 // sum1 = x + attn(x): dx = dSum1 + attnᵀ(dSum1)
                 dResidual.update(from: dSum, count: N * C)
-                attentionBackward(dSum1: dSum, attnIn: x, dAttnIn: dResidual)
+                attentionBackward(dSum1: dSum, attnIn: x, dAttnIn: dResidual, addTo: true)
             }
         }
 

@@ -29,15 +29,16 @@ public func gptLinearForward(_ out: FloatPointer, _ x: UnsafePointer<Float>, wei
     }
 }
 
-/// Backward of `gptLinearForward`. Adds into dX, dWeight and dBias.
+/// Backward of `gptLinearForward`. Adds into dWeight and dBias, and into dX (or, with
+/// accumulateDX false, overwrites dX: then the caller need not zero it first).
 /// forward: out[n, o] = Σ_i x[n, i]·W[o, i] + b[o], so
 ///   dX += dOut·W (N, I)    dW += dOutᵀ·x (O, I)    dB += Σ_n dOut[n, :] (O)
 /// dX may be nil (the first layer's input needs no gradient).
 public func gptLinearBackward(dX: FloatPointer?, dWeight: FloatPointer, dBias: FloatPointer?,
                               dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                              rows N: Int, inFeatures I: Int, outFeatures O: Int) {
+                              rows N: Int, inFeatures I: Int, outFeatures O: Int, accumulateDX: Bool = true) {
     if let dX {
-        gemm(m: N, n: I, k: O, a: dOut, lda: O, b: weight, ldb: I, beta: 1, c: dX, ldc: I)
+        gemm(m: N, n: I, k: O, a: dOut, lda: O, b: weight, ldb: I, beta: accumulateDX ? 1 : 0, c: dX, ldc: I)
     }
     gemm(transposeA: true, m: O, n: I, k: N, a: dOut, lda: O, b: x, ldb: I, beta: 1, c: dWeight, ldc: I)
     guard let dBias else { return }
@@ -123,12 +124,16 @@ public func gptActivationForward(_ out: FloatPointer, _ x: UnsafePointer<Float>,
     }
 }
 
-/// Backward of `gptActivationForward`. Adds into dX.
+/// Backward of `gptActivationForward`. Adds into dX (accumulate false: overwrites it).
 ///   GELU: out = x·Φ(x), so out' = Φ(x) + x·φ(x)      ReLU: out' = 1 where x > 0, else 0
 ///   dX, dOut, x: (n values), x the forward's input.
 public func gptActivationBackward(dX: FloatPointer, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                                  count n: Int, relu: Bool) {
-    if relu { reluBackward(dX: dX, dOut: dOut, x: x, count: n); return }
+                                  count n: Int, relu: Bool, accumulate: Bool = true) {
+    if relu {
+        if !accumulate { dX.update(repeating: 0, count: n) }
+        reluBackward(dX: dX, dOut: dOut, x: x, count: n)
+        return
+    }
     @inline(__always) func local(_ g: SIMD16<Float>, _ v: SIMD16<Float>) -> SIMD16<Float> {
         let (cdf, density) = normalCDFAndDensity16(v)
         return g * (cdf + v * density)
@@ -136,12 +141,14 @@ public func gptActivationBackward(dX: FloatPointer, dOut: UnsafePointer<Float>, 
     parallelRanges(n) { range in
         var i = range.lowerBound
         while i + 16 <= range.upperBound {
-            store16(load16(dX + i) + local(load16(dOut + i), load16(x + i)), dX + i)
+            let old = accumulate ? load16(dX + i) : SIMD16<Float>(repeating: 0)
+            store16(old + local(load16(dOut + i), load16(x + i)), dX + i)
             i += 16
         }
         if i < range.upperBound {
             let k = range.upperBound - i
-            store16(load16(dX + i, count: k) + local(load16(dOut + i, count: k), load16(x + i, count: k)), dX + i, count: k)
+            let old = accumulate ? load16(dX + i, count: k) : SIMD16<Float>(repeating: 0)
+            store16(old + local(load16(dOut + i, count: k), load16(x + i, count: k)), dX + i, count: k)
         }
     }
 }
@@ -199,13 +206,14 @@ public func gptAttentionForward(_ y: FloatPointer, probs: FloatPointer, qkv: Uns
     }
 }
 
-/// Backward of `gptAttentionForward`. Adds into dQKV.
+/// Backward of `gptAttentionForward`. Overwrites dQKV (every q, k and v entry is written once,
+/// so the caller need not zero it).
 /// With W = the weights used (probs, or probs ⊙ mask), and the forward lines it reverses:
-///   y = W·v                   ->  dW = dY·vᵀ (T, T)        dv += Wᵀ·dY (T, D)
+///   y = W·v                   ->  dW = dY·vᵀ (T, T)        dv = Wᵀ·dY (T, D)
 ///   W = probs ⊙ mask          ->  dProbs = dW ⊙ mask
 ///   probs = softmax(scores)   ->  dScores = probs ⊙ (dProbs − Σ_s probs·dProbs)   (row by row;
 ///                                 masked entries have probs = 0, so they get no gradient)
-///   scores = q·kᵀ/√D          ->  dq += dScores·k/√D       dk += dScoresᵀ·q/√D
+///   scores = q·kᵀ/√D          ->  dq = dScores·k/√D        dk = dScoresᵀ·q/√D
 ///   dQKV, qkv: (B, T, 3C)   dY: (B, T, C)   probs, mask: (B, H, T, T)
 ///   scratch: (B, H, T, T), overwritten (holds dW, then dScores).
 public func gptAttentionBackward(dQKV: FloatPointer, scratch: FloatPointer, dY: UnsafePointer<Float>,
@@ -223,7 +231,7 @@ public func gptAttentionBackward(dQKV: FloatPointer, scratch: FloatPointer, dY: 
         let dS = scratch + pair * T * T
         // in the forward pass this was y = W·v
         gemm(transposeB: true, m: T, n: T, k: D, a: dYHead, lda: C, b: v, ldb: 3 * C, c: dS, ldc: T, threads: 1)
-        gemm(transposeA: true, m: T, n: D, k: T, a: used, lda: T, b: dYHead, ldb: C, beta: 1,
+        gemm(transposeA: true, m: T, n: D, k: T, a: used, lda: T, b: dYHead, ldb: C, beta: 0,
              c: dv, ldc: 3 * C, threads: 1)
         if let mask {
             let m = mask + pair * T * T
@@ -238,8 +246,8 @@ public func gptAttentionBackward(dQKV: FloatPointer, scratch: FloatPointer, dY: 
             for s in (t + 1)..<max(t + 1, T) { gRow[s] = 0 }
         }
         // and scores = q·kᵀ/√D
-        gemm(m: T, n: D, k: T, alpha: scale, a: dS, lda: T, b: k, ldb: 3 * C, beta: 1, c: dq, ldc: 3 * C, threads: 1)
-        gemm(transposeA: true, m: T, n: D, k: T, alpha: scale, a: dS, lda: T, b: q, ldb: 3 * C, beta: 1,
+        gemm(m: T, n: D, k: T, alpha: scale, a: dS, lda: T, b: k, ldb: 3 * C, beta: 0, c: dq, ldc: 3 * C, threads: 1)
+        gemm(transposeA: true, m: T, n: D, k: T, alpha: scale, a: dS, lda: T, b: q, ldb: 3 * C, beta: 0,
              c: dk, ldc: 3 * C, threads: 1)
     }
 }

@@ -149,7 +149,8 @@ public final class LanguageModelTrainer {
     public var step: Int { optimizer.stepCount }
 
     private var chunks: ChunkSchedule
-    private let validationIDs: [Int]
+    /// The validation ids every evaluation reads (the split, or its first `evalWindows` windows).
+    public let validationIDs: [Int]
     private let trainEvalIDs: [Int]?
     /// Step losses and norms since the last evaluation (their means go into the history).
     private var sinceEval = (loss: 0.0, norm: 0.0, count: 0)
@@ -182,9 +183,15 @@ public final class LanguageModelTrainer {
     /// loss or the norm is no longer finite (then the weights are left alone and nil is
     /// returned), clipping and the update. Returns the batch's mean loss and the norm before clipping.
     public func trainStep() throws -> (loss: Double, gradientNorm: Double)? {
-        let lr = config.schedule.learningRate(step: optimizer.stepCount)
-        optimizer.learningRate = lr
         let (batch, reset) = chunks.next(rng: &rng)
+        return try trainStep(on: batch, continuesState: !reset)
+    }
+
+    /// The same step on a batch the caller chose (a test replaying PyTorch's batches, say).
+    /// continuesState: the batch continues the lanes of the previous one (with `carryState`).
+    public func trainStep(on batch: TextBatch, continuesState: Bool = false) throws -> (loss: Double, gradientNorm: Double)? {
+        let reset = !continuesState
+        optimizer.learningRate = config.schedule.learningRate(step: optimizer.stepCount)
         model.zeroGradients()
         let k = config.microBatches
         var loss: Double
@@ -223,9 +230,11 @@ public final class LanguageModelTrainer {
     /// `checkpointEvery` and at the end. `tokenizer` decodes the samples; `log` gets samples and
     /// messages; `label` starts each progress line; `progressNote` adds text to it from the
     /// tokens per second so far (a GPT's model FLOPs utilisation, say).
+    /// `onEvaluation` sees each new history row as soon as it is recorded.
     @discardableResult
     public func train(label: String, tokenizer: (any Tokenizer)? = nil, stopAfter: Int? = nil,
                       progressNote: ((_ tokensPerSecond: Double) -> String)? = nil,
+                      onEvaluation: ((_ row: [String: Double]) -> Void)? = nil,
                       log: (String) -> Void = { _ in }) throws -> LanguageModelTrainingRun {
         let start = monotonicSeconds()
         let T = config.blockSize, B = config.batchSize
@@ -265,6 +274,7 @@ public final class LanguageModelTrainer {
                     row["train_eval_loss"] = try model.evaluate(ids: trainEvalIDs, context: T, batch: config.evalBatch)
                 }
                 run.history.append(row)
+                onEvaluation?(row)
                 sinceEval = (0, 0, 0)
                 run.finalValidationLoss = validationLoss
                 if !validationLoss.isFinite {

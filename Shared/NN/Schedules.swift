@@ -21,6 +21,10 @@ public enum LearningRateSchedule: Equatable {
     /// from lr to minLR over the remaining steps (nanoGPT). Warmup keeps Adam's first steps
     /// small while its second-moment estimate v is still noisy.
     case warmupCosine(lr: Float, minLR: Float, warmupSteps: Int, totalSteps: Int)
+    /// nanoGPT's get_lr, to the step: lr·(step + 1)/(warmupSteps + 1) while step < warmupSteps,
+    /// then a cosine from lr (at warmupSteps) to minLR (at decaySteps, nanoGPT's lr_decay_iters),
+    /// minLR after. Weeks 8-10 use it so their runs follow nanoGPT's step for step.
+    case nanoGPT(lr: Float, minLR: Float, warmupSteps: Int, decaySteps: Int)
 
     /// The learning rate at `step` (0-based). Steps past the end keep the final value.
     public func learningRate(step: Int) -> Float {
@@ -39,6 +43,11 @@ public enum LearningRateSchedule: Equatable {
             }
             let decaySteps = max(totalSteps - warmupSteps, 1)
             return cosineValue(lr: lr, minLR: minLR, progress: Double(step - warmupSteps) / Double(decaySteps))
+        case .nanoGPT(let lr, let minLR, let warmupSteps, let decaySteps):
+            if step < warmupSteps { return lr * Float(step + 1) / Float(warmupSteps + 1) }
+            if step > decaySteps || decaySteps <= warmupSteps { return minLR }
+            return cosineValue(lr: lr, minLR: minLR,
+                               progress: Double(step - warmupSteps) / Double(decaySteps - warmupSteps))
         }
     }
 }

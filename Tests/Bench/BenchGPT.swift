@@ -14,12 +14,12 @@ let benchGPT = Benchmark(
     summary: "ms per GPT training step (week 8) at nanoGPT's CPU configuration, MFU, per-phase time",
     flags: [
         "--steps N                timed training steps per round (default 60, after 10 warm-up steps)",
-        "--rounds N               interleaved rounds of PyTorch then ours (default 3)",
+        roundsFlag,
         "--threads N              threads (default 2)",
         "--corpus PATH            text file (default: the embedded Shakespeare)",
         "--baseline torch         also run ../shared/anchors/gpt_char_torch.py each round, print the ratio",
         "--baseline-script PATH   where gpt_char_torch.py is (default ../shared/anchors/gpt_char_torch.py)",
-        "--python PATH            the Python with torch (default python3)",
+        pythonFlag,
     ]) { try runGPTBench(&$0) }
 
 func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
@@ -28,11 +28,12 @@ func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
         guard let value = Int(text), value > 0 else { throw BenchError("\(name) wants a positive integer, got '\(text)'") }
         return value
     }
-    let steps = try positive("--steps", 60), rounds = try positive("--rounds", 3), threads = try positive("--threads", 2)
+    let steps = try positive("--steps", 60), threads = try positive("--threads", 2)
+    let rounds = try flags.rounds()
     let corpusPath = try flags.value("--corpus")
     let baseline = try flags.value("--baseline")
     let script = try flags.value("--baseline-script") ?? "../shared/anchors/gpt_char_torch.py"
-    let python = try flags.value("--python") ?? "python3"
+    let python = try baselinePython(&flags)
     try flags.finish()
     if let baseline, baseline != "torch" { throw BenchError("--baseline: only 'torch' is known, got '\(baseline)'") }
     return try Threads.$count.withValue(threads) {
@@ -41,66 +42,74 @@ func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
         let (train, validation) = corpus.split()
         var rng = SplitMix64(seed: 1337)
         let config = GPTConfig(vocabularySize: corpus.vocabulary.size)
-        let model = try GPT(config: config, maxBatch: 12, rng: &rng)
-        let trainer = try GPTTrainer(model: model, training: GPTTrainingConfig(), train: train, validation: validation,
-                                     seed: 1337)
         let B = 12, T = config.context
-        let peak = measuredPeakFLOPS(threads: threads, seconds: 0.2)
+        let model = try GPT(config: config, maxBatch: B, rng: &rng)
+        // week 8's training step exactly: the shared trainer with nanoGPT's CPU settings
+        let training = LanguageModelTrainingConfig(
+            steps: 2000, batchSize: B, blockSize: T, learningRate: 1e-3, clip: 1, optimizer: .adamw,
+            schedule: .nanoGPT(lr: 1e-3, minLR: 1e-4, warmupSteps: 100, decaySteps: 2000),
+            beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, evalEvery: 1_000_000, evalWindows: 1, evalBatch: B)
+        let trainer = try LanguageModelTrainer(model: model, train: train, validation: validation, config: training,
+                                               rng: SplitMix64(seed: 1337))
         let flopsPerStep = config.trainingFLOPsPerToken * Double(B * T)
+        // The peak is measured again every round and the best kept: a busy moment lowers one
+        // measurement, never raises it.
+        var peak = 0.0
 
-        var ours: [Double] = [], torch: [Double] = []
-        for round in 1...rounds {
-            if baseline != nil {
-                if let ms = runTorchGPTBaseline(python: python, script: script, steps: steps, threads: threads, corpus: corpusPath) {
-                    torch.append(ms)
-                }
-            }
-            for _ in 0..<10 { trainer.trainStep() }
+        func ourMilliseconds() throws -> Double {
+            peak = max(peak, measuredPeakFLOPS(threads: threads, seconds: 0.1))
+            for _ in 0..<10 { _ = try trainer.trainStep() }
             var times: [Double] = []
             for _ in 0..<steps {
                 let start = monotonicSeconds()
-                trainer.trainStep()
+                _ = try trainer.trainStep()
                 times.append(monotonicSeconds() - start)
             }
-            ours.append(median(times) * 1000)
-            print("round \(round): ours " + fixed(ours.last!, 2) + " ms/step"
-                  + (torch.count == round ? "   PyTorch " + fixed(torch.last!, 2) + " ms/step   ratio " + fixed(ours.last! / torch.last!, 3) : ""))
+            return median(times) * 1000
         }
-        let oursMedian = median(ours)
-        print("gpt: nanoGPT CPU config (L 4, H 4, C 128, T 64, B 12, V \(config.vocabularySize)), \(model.parameterCount) parameters, "
-              + "threads \(threads), \(rounds) rounds of \(steps) steps")
-        var line = "  ours " + fixed(oursMedian, 2) + " ms/step (rounds " + fixed(ours.min()!, 2) + "-" + fixed(ours.max()!, 2)
-            + "), MFU " + fixed(100 * flopsPerStep / (oursMedian / 1000) / peak, 1) + "% of the measured peak "
-            + fixed(peak / 1e9, 0) + " GFLOP/s"
-        if !torch.isEmpty {
-            let ratios = zip(ours, torch).map { $0 / $1 }
-            line += "\n  PyTorch " + fixed(median(torch), 2) + " ms/step (rounds " + fixed(torch.min()!, 2) + "-" + fixed(torch.max()!, 2)
-                + ")\n  ratio ours/PyTorch " + fixed(median(ratios), 3) + " (rounds " + fixed(ratios.min()!, 3) + "-"
-                + fixed(ratios.max()!, 3) + ")"
+        let params: [(key: String, value: JSONValue)] = [
+            ("layers", 4), ("heads", 4), ("width", 128), ("context", .init(T)), ("batch", .init(B)),
+            ("vocabulary", .init(config.vocabularySize)), ("threads", .init(threads)), ("steps", .init(steps)),
+        ]
+        print("gpt: nanoGPT CPU config (L 4, H 4, C 128, T 64, B 12, V \(config.vocabularySize)), \(model.parameterCount) "
+              + "parameters, threads \(threads), \(rounds) round\(rounds == 1 ? "" : "s") of \(steps) steps; \(machineLoad())")
+        var records: [BenchRecord] = []
+        let oursMedian: Double
+        if baseline != nil {
+            let comparison = try interleavedComparison(
+                name: "gpt", baseline: "pytorch", params: params, unit: "ms", higherIsBetter: false, rounds: rounds,
+                ours: ourMilliseconds,
+                baseline: { try torchGPTMilliseconds(python: python, script: script, steps: steps, threads: threads,
+                                                     corpus: corpusPath) })
+            for (index, round) in comparison.rounds.enumerated() {
+                print("  round \(index + 1): ours " + fixed(round.ours, 2) + " ms/step, PyTorch " + fixed(round.baseline, 2)
+                      + " ms/step, ratio " + fixed(round.ours / round.baseline, 3))
+            }
+            oursMedian = comparison.medianOurs
+            print("  ours " + fixed(oursMedian, 2) + " ms/step, PyTorch " + fixed(comparison.medianBaseline, 2)
+                  + " ms/step (medians)\n  ours / PyTorch " + comparison.ratioText)
+            records += comparison.records
+        } else {
+            let times = try (0..<rounds).map { _ in try ourMilliseconds() }
+            oursMedian = median(times)
+            print("  ours " + fixed(oursMedian, 2) + " ms/step (median of rounds " + fixed(times.min()!, 2) + "–"
+                  + fixed(times.max()!, 2) + ")")
+            records.append(BenchRecord(name: "gpt", params: params + [("implementation", .string("ours"))],
+                                       value: oursMedian, unit: "ms"))
         }
-        print(line)
+        let mfu = 100 * flopsPerStep / (oursMedian / 1000) / peak
+        print("  MFU " + fixed(mfu, 1) + "% (model FLOPs per second over the best measured peak, " + fixed(peak / 1e9, 0)
+              + " GFLOP/s on \(threads) thread\(threads == 1 ? "" : "s"))")
+        records.append(BenchRecord(name: "gpt_mfu", params: params + [("peak_gflops", .number((peak / 1e7).rounded() / 100))],
+                                   value: mfu, unit: "%"))
 
         // Where the time goes: every kernel of one step, timed alone at the step's shapes.
         let phases = gptPhaseMilliseconds(config: config, batch: B)
         print("  per phase (each kernel alone, summed over one step's calls):")
         for (name, ms) in phases { print("    " + padRight(name, 34) + padLeft(fixed(ms, 2), 7) + " ms") }
         print("    " + padRight("sum of the phases", 34) + padLeft(fixed(phases.map(\.1).reduce(0, +), 2), 7) + " ms")
-
-        let V = config.vocabularySize
-        func record(_ name: String, _ implementation: String, _ value: Double, _ unit: String) -> BenchRecord {
-            BenchRecord(name: name, params: ["layers": 4, "heads": 4, "width": 128, "context": .init(T), "batch": .init(B),
-                                             "vocabulary": .init(V), "threads": .init(threads), "steps": .init(steps),
-                                             "rounds": .init(rounds), "implementation": .string(implementation)],
-                        value: value, unit: unit)
-        }
-        var records = [record("gpt", "ours", oursMedian, "ms"),
-                       record("gpt_mfu", "ours", 100 * flopsPerStep / (oursMedian / 1000) / peak, "%")]
-        if !torch.isEmpty {
-            records.append(record("gpt", "pytorch", median(torch), "ms"))
-            records.append(record("gpt_ratio", "ours/pytorch", median(zip(ours, torch).map { $0 / $1 }), "x"))
-        }
         for (name, ms) in phases {
-            records.append(BenchRecord(name: "gpt_phase", params: ["threads": .init(threads), "phase": .string(name)],
+            records.append(BenchRecord(name: "gpt_phase", params: [("threads", .init(threads)), ("phase", .string(name))],
                                        value: ms, unit: "ms"))
         }
         return records
@@ -162,27 +171,14 @@ func gptPhaseMilliseconds(config: GPTConfig, batch B: Int) -> [(String, Double)]
 
 /// Runs gpt_char_torch.py for `steps` + 10 iterations and returns its median ms per step (nil
 /// if it cannot run: no Python, no torch, no script).
-func runTorchGPTBaseline(python: String, script: String, steps: Int, threads: Int, corpus: String?) -> Double? {
-    guard access(script, R_OK) == 0 else {
-        print("baseline: \(script) not found (run from the repository root, or pass --baseline-script)")
-        return nil
-    }
-    let environment = corpus.map { "CORPUS='\($0)' " } ?? ""
-    let command = "\(environment)'\(python)' '\(script)' --max_iters \(steps + 10) --eval_iters 1 --eval_interval 100000"
-        + " --threads \(threads) 2>&1"
-    guard let (output, status) = runShell(command) else {
-        print("baseline: could not start \(python)")
-        return nil
-    }
+/// One run of gpt_char_torch.py for `steps` timed steps (after 10 it leaves out): its median
+/// ms per training step.
+func torchGPTMilliseconds(python: String, script: String, steps: Int, threads: Int, corpus: String?) throws -> Double {
+    let output = try runPythonScript(python, script, "--max_iters \(steps + 10) --eval_iters 1 --eval_interval 100000 --threads \(threads)",
+                                     environment: corpus.map { "CORPUS='\($0)' " } ?? "", what: "PyTorch GPT")
     // the line: RESULT name=gpt_char_torch_ms_per_iter value=39.12 unit=ms
-    var result: Double?
-    let lines = output.split(whereSeparator: \.isNewline)
-    for line in lines {
-        let fields = line.split(separator: " ")
-        guard fields.first == "RESULT", fields.count >= 3, fields[1] == "name=gpt_char_torch_ms_per_iter",
-              fields[2].hasPrefix("value="), let value = Double(fields[2].dropFirst("value=".count)) else { continue }
-        result = value
+    guard let value = anchorResults(output)["gpt_char_torch_ms_per_iter"] else {
+        throw BenchError("gpt_char_torch.py printed no RESULT line: \(output.suffix(300))", exitCode: 1)
     }
-    if result == nil { print("baseline: PyTorch gave no figure (exit status \(status)): \(lines.last ?? "")") }
-    return result
+    return value
 }

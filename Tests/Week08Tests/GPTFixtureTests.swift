@@ -87,21 +87,19 @@ func fixturePath() -> String {
     @Test func tenAdamWStepsMatchPyTorch() throws {
         let (model, file, inputs, targets) = try loadFixture()
         let expected = try file.values("adamw_losses")
-        var training = GPTTrainingConfig()
-        training.steps = expected.count
-        training.batchSize = model.maxBatch
-        training.learningRate = Float(file.metadata["lr"].flatMap(Double.init) ?? .nan)
-        training.minLearningRate = training.learningRate     // constant, as the fixture's loop
-        training.warmupSteps = 0
-        training.beta2 = Float(file.metadata["beta2"].flatMap(Double.init) ?? .nan)
-        training.weightDecay = Float(file.metadata["weight_decay"].flatMap(Double.init) ?? .nan)
-        training.clip = Float(file.metadata["clip"].flatMap(Double.init) ?? .nan)
-        let T = model.config.context
+        func number(_ key: String) -> Float { Float(file.metadata[key].flatMap(Double.init) ?? .nan) }
+        let T = model.config.context, lr = number("lr")
+        // the fixture's loop: AdamW at a constant rate, betas (0.9, beta2), clipping, decay on matrices
+        let training = LanguageModelTrainingConfig(
+            steps: expected.count, batchSize: model.maxBatch, blockSize: T, learningRate: lr, clip: number("clip"),
+            optimizer: .adamw, schedule: .constant(lr: lr), beta1: 0.9, beta2: number("beta2"), eps: 1e-8,
+            weightDecay: number("weight_decay"), evalEvery: 1_000, evalBatch: model.maxBatch)
         let filler = Array(repeating: 0, count: T + 1)
-        let trainer = try GPTTrainer(model: model, training: training, train: filler, validation: filler, seed: 0)
+        let trainer = try LanguageModelTrainer(model: model, train: filler, validation: filler, config: training,
+                                               rng: SplitMix64(seed: 0))
         let batch = TextBatch(inputs: inputs, targets: targets, batchSize: model.maxBatch, blockSize: T)
         for step in 0..<expected.count {
-            let (loss, _) = trainer.trainStep(on: batch)
+            let loss = try #require(try trainer.trainStep(on: batch)).loss
             #expect(abs(loss - Double(expected[step])) < 1e-4, "AdamW step \(step): \(loss) vs PyTorch \(expected[step])")
         }
     }

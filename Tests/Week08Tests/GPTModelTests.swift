@@ -88,6 +88,14 @@ func checkWholeModel(_ model: GPT, inputs: [Int], targets: [Int], training: Bool
         #expect(throws: WorkbookError.self) { try GPTConfig(vocabularySize: 65, heads: 3).validate() }
     }
 
+    /// Week 8's settings on the shared trainer: AdamW with nanoGPT's schedule, clipping at 1.
+    func gptTraining(steps: Int, batch: Int, context: Int, lr: Float, warmup: Int) -> LanguageModelTrainingConfig {
+        LanguageModelTrainingConfig(steps: steps, batchSize: batch, blockSize: context, learningRate: lr, clip: 1,
+                                    optimizer: .adamw,
+                                    schedule: .nanoGPT(lr: lr, minLR: lr / 10, warmupSteps: warmup, decaySteps: steps),
+                                    beta2: 0.99, weightDecay: 0.1, evalEvery: 6, evalWindows: 4, evalBatch: batch)
+    }
+
     @Test func trainingIsDeterministicAndLossFalls() throws {
         let text = Array(repeating: Array("abcabcabd hello world. "), count: 40).flatMap { $0 }
         let corpus = try TextCorpus(text: String(text), name: "toy")
@@ -96,13 +104,13 @@ func checkWholeModel(_ model: GPT, inputs: [Int], targets: [Int], training: Bool
             var rng = SplitMix64(seed: 3)
             let model = try GPT(config: GPTConfig(vocabularySize: corpus.vocabulary.size, context: 16, layers: 1,
                                                   heads: 2, width: 16), maxBatch: 4, rng: &rng)
-            var training = GPTTrainingConfig()
-            training.steps = 60; training.batchSize = 4; training.learningRate = 1e-2; training.warmupSteps = 5
-            let trainer = try GPTTrainer(model: model, training: training, train: train, validation: validation, seed: 3)
-            for _ in 0..<training.steps { trainer.trainStep() }
-            return trainer.stepLosses
+            let trainer = try LanguageModelTrainer(model: model, train: train, validation: validation,
+                                                   config: gptTraining(steps: 60, batch: 4, context: 16, lr: 1e-2, warmup: 5),
+                                                   rng: SplitMix64(seed: 3))
+            return try trainer.train(label: "toy").stepLosses
         }
         let first = try run(), second = try run()
+        #expect(first.count == 60)
         #expect(first == second)
         #expect(first.suffix(5).reduce(0, +) / 5 < 0.6 * first[0])
     }
@@ -111,32 +119,35 @@ func checkWholeModel(_ model: GPT, inputs: [Int], targets: [Int], training: Bool
         let text = Array(repeating: Array("to be or not to be, that is the question. "), count: 20).flatMap { $0 }
         let corpus = try TextCorpus(text: String(text), name: "toy")
         let (train, validation) = corpus.split()
-        func makeTrainer() throws -> GPTTrainer {
-            var rng = SplitMix64(seed: 4)
-            let model = try GPT(config: GPTConfig(vocabularySize: corpus.vocabulary.size, context: 8, layers: 1,
-                                                  heads: 2, width: 8, dropout: 0.1), maxBatch: 3, rng: &rng)
-            var training = GPTTrainingConfig()
-            training.steps = 12; training.batchSize = 3; training.warmupSteps = 2; training.evalBatches = 2
-            return try GPTTrainer(model: model, training: training, train: train, validation: validation, seed: 4)
-        }
-        let straight = try makeTrainer()
-        for step in 1...12 { straight.trainStep(); if step == 6 { straight.evaluate(elapsed: 0) } }
-        let first = try makeTrainer()
-        for _ in 1...6 { first.trainStep() }
-        first.evaluate(elapsed: 0)
         let path = "/tmp/week08-resume-test-\(getpid()).safetensors"
         defer { unlink(path) }
-        try first.save(to: path, elapsed: 1)
+        func makeTrainer(stopAt steps: Int = 12, checkpoint: String? = nil) throws -> LanguageModelTrainer {
+            var rng = SplitMix64(seed: 4)
+            // dropout on: the model's own dropout generator must come back too
+            let model = try GPT(config: GPTConfig(vocabularySize: corpus.vocabulary.size, context: 8, layers: 1,
+                                                  heads: 2, width: 8, dropout: 0.1), maxBatch: 3, rng: &rng)
+            var training = gptTraining(steps: 12, batch: 3, context: 8, lr: 1e-3, warmup: 2)
+            training.checkpointPath = checkpoint
+            return try LanguageModelTrainer(model: model, train: train, validation: validation, config: training,
+                                            rng: SplitMix64(seed: 4))
+        }
+        let straight = try makeTrainer().train(label: "straight")
+        let first = try makeTrainer(checkpoint: path)
+        try first.train(label: "first half", stopAfter: 6)
         let resumed = try makeTrainer()
         try resumed.resume(from: path)
-        for _ in 7...12 { resumed.trainStep() }
-        #expect(resumed.stepLosses == straight.stepLosses)
+        #expect(resumed.step == 6)
+        let rest = try resumed.train(label: "second half")
+        #expect(rest.stepLosses == straight.stepLosses)
+        #expect(rest.history.map { $0["val_loss"] } == straight.history.map { $0["val_loss"] })
         #expect(resumed.step == 12)
         // a checkpoint of another shape is refused with one line
         var rng = SplitMix64(seed: 1)
-        let other = try GPTTrainer(model: GPT(config: GPTConfig(vocabularySize: corpus.vocabulary.size, context: 8,
-                                                                 layers: 2, heads: 2, width: 8), maxBatch: 12, rng: &rng),
-                                   training: GPTTrainingConfig(), train: train, validation: validation, seed: 1)
+        let other = try LanguageModelTrainer(
+            model: GPT(config: GPTConfig(vocabularySize: corpus.vocabulary.size, context: 8, layers: 2, heads: 2, width: 8),
+                       maxBatch: 3, rng: &rng),
+            train: train, validation: validation, config: gptTraining(steps: 12, batch: 3, context: 8, lr: 1e-3, warmup: 2),
+            rng: SplitMix64(seed: 1))
         #expect(throws: WorkbookError.self) { try other.resume(from: path) }
     }
 }

@@ -10,7 +10,13 @@ struct Week08Config {
     var preset: String
     var corpus: String?
     var model: GPTConfig
-    var training: GPTTrainingConfig
+    /// The shared trainer's settings (Shared/NN/LanguageModelTraining.swift); its checkpoint
+    /// path and config JSON are filled in by main.swift.
+    var training: LanguageModelTrainingConfig
+    /// The schedule's knobs (the experiments build their own schedules from them).
+    var learningRate: Float
+    var minLearningRate: Float
+    var warmupSteps: Int
     var sampleLength: Int
     var temperature: Float
     var topK: Int
@@ -53,29 +59,35 @@ struct Week08Config {
                           activation: GPTConfig.Activation(rawValue: activation)!,
                           positions: GPTConfig.Positions(rawValue: positions)!, dropout: dropout)
         if width % heads != 0 { options.reportError("--width \(width) must be a multiple of --heads \(heads)") }
-        // the training loop
-        var t = GPTTrainingConfig()
-        t.steps = options.int("steps", default: quick ? 60 : nano ? 2000 : 5000, range: 0...10_000_000,
-                              help: "optimizer steps (nanogpt-cpu: 2000; --quick: 60)")
-        t.batchSize = options.int("batch", default: quick ? 8 : 12, range: 1...4096, help: "sequences per step B (--quick: 8)")
-        t.learningRate = options.float("lr", default: quick ? 3e-3 : 1e-3, range: 1e-7...10,
-                                       help: "peak learning rate (--quick: 3e-3)")
-        t.minLearningRate = options.float("min-lr", default: quick ? 3e-4 : 1e-4, range: 0...10,
-                                          help: "learning rate at the end of the cosine (--quick: 3e-4)")
-        t.warmupSteps = options.int("warmup", default: quick ? 10 : 100, range: 0...10_000_000,
-                                    help: "linear warm-up steps (--quick: 10)")
+        // the training loop (the shared LanguageModelTrainer: AdamW, nanoGPT's schedule, clipping)
+        let steps = options.int("steps", default: quick ? 60 : nano ? 2000 : 5000, range: 1...10_000_000,
+                                help: "optimizer steps (nanogpt-cpu: 2000; --quick: 60)")
+        let batch = options.int("batch", default: quick ? 8 : 12, range: 1...4096, help: "sequences per step B (--quick: 8)")
+        let learningRate = options.float("lr", default: quick ? 3e-3 : 1e-3, range: 1e-7...10,
+                                         help: "peak learning rate (--quick: 3e-3)")
+        let minLearningRate = options.float("min-lr", default: quick ? 3e-4 : 1e-4, range: 0...10,
+                                            help: "learning rate at the end of the cosine (--quick: 3e-4)")
+        let warmup = options.int("warmup", default: quick ? 10 : 100, range: 0...10_000_000,
+                                 help: "linear warm-up steps (--quick: 10)")
         let decay = options.int("decay-steps", default: 0, range: 0...10_000_000, shownDefault: "--steps",
                                 help: "step at which the cosine reaches --min-lr; 0: --steps")
-        t.decaySteps = decay > 0 ? decay : nil
-        t.beta2 = options.float("beta2", default: 0.99, range: 0...0.999_999, help: "AdamW's β₂ (β₁ is 0.9)")
-        t.weightDecay = options.float("weight-decay", default: 0.1, range: 0...10,
-                                      help: "AdamW weight decay on the matrices (not on gains and biases)")
-        t.clip = options.float("clip", default: 1, range: 0...1e6, help: "clip the gradient to this global norm; 0: off")
-        t.evalEvery = options.int("eval-every", default: quick ? 30 : nano ? 250 : 500, range: 1...10_000_000,
-                                  help: "estimate train and validation loss every this many steps (nanogpt-cpu: 250; --quick: 30)")
-        t.evalBatches = options.int("eval-batches", default: quick ? 4 : 20, range: 1...100_000,
-                                    help: "random batches per split per estimate, nanoGPT's eval_iters (--quick: 4)")
-        training = t
+        let beta2 = options.float("beta2", default: 0.99, range: 0...0.999_999, help: "AdamW's β₂ (β₁ is 0.9)")
+        let weightDecay = options.float("weight-decay", default: 0.1, range: 0...10,
+                                        help: "AdamW weight decay on the matrices (not on gains and biases)")
+        let clip = options.float("clip", default: 1, range: 0...1e6, help: "clip the gradient to this global norm; 0: off")
+        let evalEvery = options.int("eval-every", default: quick ? 30 : nano ? 250 : 500, range: 1...10_000_000,
+                                    help: "evaluate the validation loss every this many steps (nanogpt-cpu: 250; --quick: 30)")
+        let evalWindows = options.int("eval-windows", default: quick ? 16 : 0, range: 0...10_000_000,
+                                      help: "validation windows of T characters per evaluation; 0: the whole split (--quick: 16)")
+        self.learningRate = learningRate
+        self.minLearningRate = minLearningRate
+        warmupSteps = warmup
+        let schedule = LearningRateSchedule.nanoGPT(lr: learningRate, minLR: minLearningRate, warmupSteps: warmup,
+                                                    decaySteps: decay > 0 ? decay : steps)
+        training = LanguageModelTrainingConfig(
+            steps: steps, batchSize: batch, blockSize: context, learningRate: learningRate, clip: clip > 0 ? clip : nil,
+            optimizer: .adamw, schedule: schedule, beta1: 0.9, beta2: beta2, eps: 1e-8, weightDecay: weightDecay,
+            evalEvery: evalEvery, evalWindows: evalWindows > 0 ? evalWindows : nil, evalBatch: batch)
         // sampling, experiments, checkpoints
         sampleLength = options.int("sample-length", default: quick ? 100 : 600, range: 0...1_000_000,
                                    help: "characters in the final sample (--quick: 100)")

@@ -2,6 +2,11 @@
 // the model for the data, the gradient check, the training loop with its progress line,
 // the experiments, and the outputs (plots, metrics.json, the sample).
 import Shared
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The GPT the flags describe, sized for the data's vocabulary.
 func makeWeek08Model(_ config: Week08Config, vocabularySize V: Int, seed: UInt64) throws -> GPT {
@@ -37,10 +42,12 @@ func checkWeek08Backward(seed: UInt64) throws -> [(variant: String, result: Grad
     return results
 }
 
-/// What one training run produced.
+/// What one training run produced: the shared trainer's record, its name, and the speed.
 struct Week08Run {
     var label: String
-    var evaluations: [GPTEvaluation]
+    /// The evaluations, step 0 (the untrained model) first: step, train_loss (mean of the
+    /// steps' losses since the evaluation before), val_loss, val_bits_per_char, lr, seconds.
+    var history: [[String: Double]]
     var stepLosses: [Double]
     var finalValidationLoss: Double
     var medianStepMilliseconds: Double
@@ -48,66 +55,69 @@ struct Week08Run {
     var mfu: Double
     var seconds: Double
     var divergence: String?
+
+    func column(_ key: String) -> [Double] { history.map { $0[key] ?? .nan } }
 }
 
-/// Trains until `training.steps`, estimating the losses at step 0 (unless resumed past it),
-/// every evalEvery steps and at the end; saves a checkpoint after each estimate when
-/// `checkpoint` is given. The progress line shows loss, tokens/s and MFU (achieved model
-/// FLOP/s over the machine's measured peak `peakFLOPS`).
-func trainWeek08(_ trainer: GPTTrainer, label: String, checkpoint: String?, peakFLOPS: Double,
-                 log: (String) -> Void) throws -> Week08Run {
-    let steps = trainer.training.steps, evalEvery = trainer.training.evalEvery
-    let tokensPerStep = Double(trainer.training.batchSize * trainer.model.config.context)
-    let flopsPerStep = trainer.model.config.trainingFLOPsPerToken * tokensPerStep
-    let start = monotonicSeconds()
-    var trainingSeconds = 0.0
-    var divergence: String?
-    func evaluate() throws {
-        let e = trainer.evaluate(elapsed: monotonicSeconds() - start)
-        log("\(label) step \(e.step): train loss \(formatFixed(e.trainLoss, digits: 4)), val loss "
-            + "\(formatFixed(e.validationLoss, digits: 4)) (lr \(formatScientific(e.learningRate)))")
-        if let checkpoint { try trainer.save(to: checkpoint, elapsed: monotonicSeconds() - start) }
-    }
-    if trainer.step == 0 { try evaluate() }
-    let progress = Progress(total: steps, label: label)
-    while trainer.step < steps {
-        let stepStart = monotonicSeconds()
-        let (loss, norm) = trainer.trainStep()
-        trainingSeconds += monotonicSeconds() - stepStart
-        guard loss.isFinite && norm.isFinite else {
-            divergence = "diverged at step \(trainer.step): the " + (loss.isFinite ? "gradient norm" : "loss")
-                + " is no longer finite"
-            break
-        }
-        let achieved = flopsPerStep / max(1e-9, trainer.stepSeconds.last ?? 1)
-        progress.update(step: trainer.step, loss: loss, items: Int(tokensPerStep),
-                        extra: "\(formatFixed(trainer.medianStepMilliseconds, digits: 1)) ms/step | MFU "
-                            + formatPercent(achieved / peakFLOPS))
-        if trainer.step % evalEvery == 0 || trainer.step == steps {
-            progress.finish()
-            try evaluate()
-        }
-    }
-    progress.finish(divergence ?? "")
-    let ms = trainer.medianStepMilliseconds
-    let tokensPerSecond = ms > 0 ? tokensPerStep / (ms / 1000) : 0
-    return Week08Run(label: label, evaluations: trainer.evaluations, stepLosses: trainer.stepLosses,
-                     finalValidationLoss: trainer.evaluations.last?.validationLoss ?? .nan,
-                     medianStepMilliseconds: ms, tokensPerSecond: tokensPerSecond,
-                     mfu: tokensPerSecond * trainer.model.config.trainingFLOPsPerToken / peakFLOPS,
-                     seconds: trainingSeconds, divergence: divergence)
+/// The shared trainer for `model` with week 8's settings; `checkpoint`, when given, is written
+/// after every evaluation and at the end (and is what --resume reads back).
+func makeWeek08Trainer(_ model: GPT, config: LanguageModelTrainingConfig, data: CharacterData, checkpoint: String?,
+                       configJSON: JSONValue, seed: UInt64) throws -> LanguageModelTrainer {
+    var settings = config
+    settings.checkpointPath = checkpoint
+    settings.checkpointEvery = checkpoint == nil ? 0 : config.evalEvery
+    settings.configJSON = configJSON.serialized()
+    return try LanguageModelTrainer(model: model, train: data.train, validation: data.validation, config: settings,
+                                    rng: SplitMix64(seed: seed))
 }
+
+/// Trains until the configured step count with the shared loop (Shared/NN/LanguageModelTraining.swift),
+/// printing each evaluation; the progress line adds ms/step and MFU (achieved model FLOP/s over
+/// the machine's measured peak `peakFLOPS`). The untrained model's validation loss is the
+/// history's first row (step 0) when the run starts from scratch.
+func trainWeek08(_ trainer: LanguageModelTrainer, model: GPT, label: String, peakFLOPS: Double,
+                 log: @escaping (String) -> Void) throws -> Week08Run {
+    let config = trainer.config
+    let flopsPerToken = model.config.trainingFLOPsPerToken
+    var startRow: [[String: Double]] = []
+    if trainer.step == 0 {
+        let loss = try model.evaluate(ids: trainer.validationIDs, context: config.blockSize, batch: config.evalBatch)
+        startRow = [["step": 0, "train_loss": loss, "val_loss": loss, "lr": Double(config.schedule.learningRate(step: 0)),
+                     "seconds": 0]]
+        log("\(label) step 0: val loss \(formatFixed(loss, digits: 4)) (ln V = \(formatFixed(naturalLog(Double(model.vocabularySize)), digits: 4)))")
+    }
+    let run = try trainer.train(label: label, progressNote: { tokensPerSecond in
+        "MFU " + formatPercent(tokensPerSecond * flopsPerToken / peakFLOPS)
+    }, onEvaluation: { row in
+        log("\(label) step \(Int(row["step"] ?? 0)): train loss \(formatFixed(row["train_loss"] ?? .nan, digits: 4)) "
+            + "(mean since the last evaluation), val loss \(formatFixed(row["val_loss"] ?? .nan, digits: 4)) "
+            + "(lr \(formatScientific(row["lr"] ?? .nan)))")
+    })
+    let ms = run.medianStepMilliseconds
+    let tokensPerSecond = ms > 0 ? Double(config.batchSize * config.blockSize) / (ms / 1000) : 0
+    return Week08Run(label: label, history: startRow + run.history, stepLosses: run.stepLosses,
+                     finalValidationLoss: run.finalValidationLoss, medianStepMilliseconds: ms,
+                     tokensPerSecond: tokensPerSecond, mfu: tokensPerSecond * flopsPerToken / peakFLOPS,
+                     seconds: run.seconds, divergence: run.divergence)
+}
+
+/// ln x (a name that the `log` closures above cannot shadow).
+func naturalLog(_ x: Double) -> Double { log(x) }
 
 // MARK: - Experiments
 
-/// The variants of one experiment: a legend name and how it changes the model (and training).
-func week08Variants(_ experiment: String, config: Week08Config) -> [(String, (inout GPTConfig, inout GPTTrainingConfig) -> Void)] {
+/// The variants of one experiment: a legend name and how it changes the model (and the
+/// learning-rate schedule).
+func week08Variants(_ experiment: String, config: Week08Config) -> [(String, (inout GPTConfig, inout LearningRateSchedule) -> Void)] {
     let width = config.model.width
     switch experiment {
     case "prenorm-vs-postnorm":
         // no warm-up and a higher peak: where Post-LN's unnormalised residual path hurts
-        let hot: (inout GPTTrainingConfig) -> Void = { $0.warmupSteps = 0; $0.learningRate = config.experimentLearningRate }
-        return [("Pre-LN", { _, t in hot(&t) }), ("Post-LN", { m, t in m.preNorm = false; hot(&t) })]
+        let hot: (inout LearningRateSchedule) -> Void = { schedule in
+            guard case .nanoGPT(_, let minLR, _, let decaySteps) = schedule else { return }
+            schedule = .nanoGPT(lr: config.experimentLearningRate, minLR: minLR, warmupSteps: 0, decaySteps: decaySteps)
+        }
+        return [("Pre-LN", { _, s in hot(&s) }), ("Post-LN", { m, s in m.preNorm = false; hot(&s) })]
     case "layernorm-vs-rmsnorm":
         return [("LayerNorm", { m, _ in m.norm = .layerNorm }), ("RMSNorm", { m, _ in m.norm = .rmsNorm })]
     case "gelu-vs-relu":
@@ -125,23 +135,27 @@ func week08Variants(_ experiment: String, config: Week08Config) -> [(String, (in
 }
 
 /// Trains every variant of `experiment` for config.experimentSteps steps (same data, seed and
-/// batches) and returns the runs, with the validation estimate every tenth of the way.
+/// batches; the schedule's cosine ends at the last step) and returns the runs, with the
+/// validation loss every tenth of the way.
 func runWeek08Experiment(_ experiment: String, data: CharacterData, config: Week08Config, peakFLOPS: Double,
-                         log: (String) -> Void) throws -> [Week08Run] {
+                         log: @escaping (String) -> Void) throws -> [Week08Run] {
     var runs: [Week08Run] = []
     for (name, change) in week08Variants(experiment, config: config) {
         var model = config.model, training = config.training
-        training.steps = config.experimentSteps
-        training.decaySteps = nil
-        training.evalEvery = max(1, config.experimentSteps / 10)
-        change(&model, &training)
+        let steps = config.experimentSteps
+        training.steps = steps
+        training.evalEvery = max(1, steps / 10)
+        var schedule = LearningRateSchedule.nanoGPT(lr: config.learningRate, minLR: config.minLearningRate,
+                                                    warmupSteps: config.warmupSteps, decaySteps: steps)
+        change(&model, &schedule)
+        training.schedule = schedule
         model.vocabularySize = data.vocabulary.size
         var rng = SplitMix64(seed: config.common.seed)
         let gpt = try GPT(config: model, maxBatch: training.batchSize, rng: &rng)
-        let trainer = try GPTTrainer(model: gpt, training: training, train: data.train, validation: data.validation,
-                                     seed: config.common.seed)
-        log("\(experiment): \(name), \(gpt.parameterCount) parameters, lr \(training.learningRate), warm-up \(training.warmupSteps)")
-        runs.append(try trainWeek08(trainer, label: name, checkpoint: nil, peakFLOPS: peakFLOPS, log: log))
+        let trainer = try makeWeek08Trainer(gpt, config: training, data: data, checkpoint: nil, configJSON: model.json,
+                                            seed: config.common.seed)
+        log("\(experiment): \(name), \(gpt.parameterCount) parameters, lr \(schedule.learningRate(step: steps / 10)) at step \(steps / 10)")
+        runs.append(try trainWeek08(trainer, model: gpt, label: name, peakFLOPS: peakFLOPS, log: log))
     }
     return runs
 }
@@ -154,12 +168,10 @@ func week08LossChart(_ runs: [Week08Run], title: String) -> String {
     // One run: the legend says only which loss; an experiment's runs: which variant too.
     func name(_ run: Week08Run, _ loss: String) -> String { runs.count == 1 ? loss : "\(run.label) \(loss)" }
     for run in runs {
-        let steps = run.evaluations.map { Double($0.step) }
-        series.append(Series(name(run, "validation"), x: steps, y: run.evaluations.map(\.validationLoss)))
+        series.append(Series(name(run, "validation"), x: run.column("step"), y: run.column("val_loss")))
     }
     for run in runs {
-        let steps = run.evaluations.map { Double($0.step) }
-        series.append(Series(name(run, "train"), x: steps, y: run.evaluations.map(\.trainLoss), dashed: true))
+        series.append(Series(name(run, "train"), x: run.column("step"), y: run.column("train_loss"), dashed: true))
     }
     return Plot.lines(title: title, xLabel: "step", yLabel: "loss (nats/char)", series: series)
 }
@@ -186,9 +198,9 @@ func week08AttentionMaps(_ model: GPT, vocabulary: CharVocabulary, prompt: Strin
 
 /// One run's figures for metrics.json.
 func week08RunJSON(_ run: Week08Run) -> JSONValue {
-    ["val_loss": JSONValue(run.finalValidationLoss), "train_loss": JSONValue(run.evaluations.last?.trainLoss ?? .nan),
+    ["val_loss": JSONValue(run.finalValidationLoss), "train_loss": JSONValue(run.history.last?["train_loss"] ?? .nan),
      "ms_per_step": JSONValue(run.medianStepMilliseconds), "tokens_per_second": JSONValue(run.tokensPerSecond),
      "mfu": JSONValue(run.mfu), "seconds": JSONValue(run.seconds), "steps": JSONValue(run.stepLosses.count),
      "diverged": JSONValue(run.divergence != nil),
-     "history": .array(run.evaluations.map { e in .object(e.row.mapValues { .number($0) }) })]
+     "history": .array(run.history.map { row in .object(row.mapValues { .number($0) }) })]
 }

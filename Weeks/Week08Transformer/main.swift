@@ -8,9 +8,11 @@
 //                                RMSNorm, exact GELU, causal attention over a fused q|k|v buffer
 //   Shared/NN/GPT.swift          the model: one parameter arena with nanoGPT's names, one gradient
 //                                arena, one activation arena; forward, then backward in reverse
-//   Shared/NN/GPTTraining.swift  AdamW on the arena, the schedule, evaluation, checkpoints, sampling
+//   Shared/NN/LanguageModelTraining.swift  the training loop every language model shares: batches,
+//                                AdamW (decay on matrices only), nanoGPT's schedule, clipping,
+//                                evaluation, checkpoints that resume bit for bit
 //   main.swift                   this file: the lesson, top to bottom
-//   Week08.swift, Config.swift   the training loop with its progress line, the experiments, plots
+//   Week08.swift, Config.swift   the run with its progress line and MFU, the experiments, plots
 //
 // Run:   swift run -c release Week08Transformer                        (5000 steps)
 //        swift run -c release Week08Transformer --preset nanogpt-cpu --corpus tinyshakespeare.txt
@@ -36,7 +38,7 @@ Threads.$count.withValue(config.common.threads) {
     // MARK: 2. Data: characters, split 90/10 as nanoGPT does
     let data = check { try CharacterData.load(corpus: config.corpus, prompt: config.prompt + config.attentionPrompt) }
     say(data.description)
-    let peakFLOPS = measuredPeakFLOPS(threads: config.common.threads)
+    let peakFLOPS = measuredPeakFLOPS(threads: config.common.threads, seconds: config.common.quick ? 0.05 : 0.3)
     say("this machine's peak, measured: \(formatFixed(peakFLOPS / 1e9, digits: 0)) GFLOP/s on \(config.common.threads) threads")
 
     // MARK: 3. Check: the whole model's backward against finite differences (tiny sizes)
@@ -72,17 +74,25 @@ Threads.$count.withValue(config.common.threads) {
     say("model: \(model.config.layers) blocks of \(model.config.heads) heads, width \(model.config.width), context "
         + "\(model.config.context), \(model.parameterCount) parameters (tied head counted once); "
         + "\(formatFixed(model.config.trainingFLOPsPerToken / 1e6, digits: 2)) MFLOP per token per training step")
-    let trainer = check { try GPTTrainer(model: model, training: config.training, train: data.train,
-                                         validation: data.validation, seed: config.common.seed) }
+    let checkpoint = joinPath(config.common.out, "checkpoint.safetensors")
+    let trainer = check { try makeWeek08Trainer(model, config: config.training, data: data, checkpoint: checkpoint,
+                                                configJSON: model.config.json, seed: config.common.seed) }
     if let resume = config.resume {
-        check { try trainer.resume(from: resume) }
+        check {
+            // the same architecture, not only the same tensor shapes (RMSNorm and LayerNorm share them)
+            let saved = try GPTConfig(json: try JSONValue.parse(try TrainingCheckpoint.load(from: resume, expectingKind: "gpt").config))
+            guard saved == model.config else {
+                throw WorkbookError("checkpoint \(resume) holds a GPT with \(saved.json.serialized()), this run builds "
+                                    + "\(model.config.json.serialized()): give the model flags it was trained with")
+            }
+            try trainer.resume(from: resume)
+        }
         say("resumed from \(resume) at step \(trainer.step)")
     }
 
-    // MARK: 5. Train: AdamW, warm-up + cosine, clipping; estimates every --eval-every steps
-    let checkpoint = joinPath(config.common.out, "checkpoint.safetensors")
-    let run = check { try trainWeek08(trainer, label: "train", checkpoint: checkpoint, peakFLOPS: peakFLOPS, log: say) }
-    for e in run.evaluations { metrics.record(e.row) }
+    // MARK: 5. Train: AdamW, warm-up + cosine, clipping; the validation loss every --eval-every steps
+    let run = check { try trainWeek08(trainer, model: model, label: "train", peakFLOPS: peakFLOPS, log: say) }
+    for row in run.history { metrics.record(row) }
 
     // MARK: 6. Evaluate: the whole validation split, every character once
     let validationLoss = check { try model.evaluate(ids: data.validation, context: model.config.context, batch: model.maxBatch) }
