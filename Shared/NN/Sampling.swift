@@ -183,6 +183,17 @@ public struct TokenSampler {
 public func generate(_ model: any LanguageModel, prompt: [Int], maxTokens: Int, sampling: SamplingSettings,
                      stop: Set<Int> = [], stopSequences: [[Int]] = [], rng: inout SplitMix64,
                      onToken: (Int) throws -> Void = { _ in }) throws -> [Int] {
+    try generate(model, prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: stop, stopSequences: stopSequences,
+                 state: try model.makeDecodingState(), rng: &rng) { token, _ in try onToken(token) }
+}
+
+/// `generate` from a decoding state the caller made (a GPT's with or without its KV cache), with
+/// `onStep` seeing each drawn token together with the model's logits it was drawn from (before
+/// the penalty and temperature: what a script compares, or what scores a sample's likelihood).
+/// The first step's logits are those at the prompt's last position.
+public func generate(_ model: any LanguageModel, prompt: [Int], maxTokens: Int, sampling: SamplingSettings,
+                     stop: Set<Int> = [], stopSequences: [[Int]] = [], state: any DecodingState, rng: inout SplitMix64,
+                     onStep: (_ token: Int, _ logits: [Float]) throws -> Void) throws -> [Int] {
     try sampling.validate()
     guard !prompt.isEmpty else { throw WorkbookError("generation needs a prompt of at least one token") }
     guard maxTokens >= 0 else { throw WorkbookError("the number of tokens to generate must be ≥ 0, got \(maxTokens)") }
@@ -195,14 +206,13 @@ public func generate(_ model: any LanguageModel, prompt: [Int], maxTokens: Int, 
     guard maxTokens > 0 else { return output }
     output.reserveCapacity(maxTokens)
     var sampler = TokenSampler(vocabularySize: V)
-    let state = try model.makeDecodingState()
     var logits = try model.nextTokenLogits(after: prompt, state: state)
     var sequence = sampling.penalises ? prompt : []   // what the penalty looks at
     while true {
         let token = try sampler.next(logits: logits, settings: sampling, recent: sequence[...], rng: &rng)
         output.append(token)
         if sampling.penalises { sequence.append(token) }
-        try onToken(token)
+        try onStep(token, logits)
         if output.count == maxTokens || stop.contains(token)
             || stopSequences.contains(where: { output.count >= $0.count && output.suffix($0.count).elementsEqual($0) }) { break }
         logits = try model.nextTokenLogits(after: [token], state: state)
