@@ -77,7 +77,7 @@ func runWeek09(_ config: Week09Config, configJSON: [String: JSONValue], readLine
         log("KV cache: \(max(checkLength, 1)) greedy characters " + (check.identical ? "identical" : "DIFFERENT")
             + " with and without it (largest logit difference \(formatScientific(Double(check.largestLogitDifference)))); "
             + "\(formatFixed(check.cachedTokensPerSecond, digits: 0)) vs \(formatFixed(check.uncachedTokensPerSecond, digits: 0)) "
-            + "characters/s (this includes the steps past the context, where the cache is recomputed)")
+            + "characters/s filling one context of \(model.gpt.config.context) (past it both rerun the whole window: nanoGPT's crop)")
         result.cacheCheck = check
 
         // 4. The comparison of samplers: the same prompts and seeds for every setting.
