@@ -3,11 +3,27 @@
 // arena order, matrices first, matrices decaying); dropout draws from the model's own generator,
 // which a checkpoint saves so a resumed run continues bit for bit.
 
-/// A sequence being generated: the tokens so far. Each step reruns the model on the last T of
-/// them (no KV cache yet: at T = 64 one forward on 64 tokens costs well under a millisecond).
+/// A sequence being generated: the tokens so far and, unless made without one, the key/value
+/// cache of the last ≤ T of them (GPTKVCache.swift).
+///
+/// The context policy is nanoGPT's: the logits of the next token are those of the model run on
+/// the last T tokens (`idx[:, -block_size:]`), positions 0 ..< T. While the sequence fits, each
+/// step appends one row to the cache. Once it has T tokens, the next token shifts the window by
+/// one, which changes every cached row's position (and so every key and value after block 0):
+/// the cache is then recomputed from the last T tokens in one prefill pass. Past the context a
+/// step therefore costs what the uncached path costs; below it, one row instead of t.
 public final class GPTDecodingState: DecodingState {
-    public var tokens: [Int] = []
+    public private(set) var tokens: [Int] = []
     public var tokenCount: Int { tokens.count }
+    /// nil: every step reruns the model on the whole window (the reference path).
+    public let cache: GPTKVCache?
+    /// How many times the window overflowed and the cache was recomputed from the last T tokens.
+    public private(set) var recomputations = 0
+
+    init(cache: GPTKVCache?) { self.cache = cache }
+
+    func append(_ new: [Int]) { tokens += new }
+    func noteRecomputation() { recomputations += 1 }
 }
 
 extension GPT: LanguageModel {
@@ -39,7 +55,13 @@ extension GPT: LanguageModel {
                        training: training, rng: &dropoutRNG) ?? .nan
     }
 
-    public func makeDecodingState() throws -> any DecodingState { GPTDecodingState() }
+    public func makeDecodingState() throws -> any DecodingState { GPTDecodingState(cache: makeKVCache()) }
+
+    /// A decoding state with (the default) or without a key/value cache; without one every step
+    /// reruns `forward` on the whole window (for checking the cache and for `Bench generate`).
+    public func makeDecodingState(cached: Bool) -> GPTDecodingState {
+        GPTDecodingState(cache: cached ? makeKVCache() : nil)
+    }
 
     public func nextTokenLogits(after tokens: [Int], state: any DecodingState) throws -> [Float] {
         guard let state = state as? GPTDecodingState else {
@@ -49,11 +71,22 @@ extension GPT: LanguageModel {
         guard tokens.allSatisfy({ $0 >= 0 && $0 < config.vocabularySize }) else {
             throw WorkbookError("a token id is outside 0..<\(config.vocabularySize)")
         }
-        state.tokens += tokens
-        let window = Array(state.tokens.suffix(config.context))
-        forward(inputs: window, targets: nil, batch: 1, length: window.count, rng: &dropoutRNG)
-        let V = config.vocabularySize
-        return Array(UnsafeBufferPointer(start: logits + (window.count - 1) * V, count: V))
+        state.append(tokens)
+        let T = config.context
+        guard let cache = state.cache else {
+            // the reference: the whole window of the last ≤ T tokens, every step
+            let window = Array(state.tokens.suffix(T))
+            forward(inputs: window, targets: nil, batch: 1, length: window.count, rng: &dropoutRNG)
+            let V = config.vocabularySize
+            return Array(UnsafeBufferPointer(start: logits + (window.count - 1) * V, count: V))
+        }
+        if cache.length + tokens.count <= T && cache.length == state.tokens.count - tokens.count {
+            return decode(tokens, into: cache)       // the new rows fit: append them
+        }
+        // the window moved (or a prompt longer than T came in): crop to the last T, prefill again
+        if cache.length > 0 { state.noteRecomputation() }
+        cache.reset()
+        return decode(Array(state.tokens.suffix(T)), into: cache)
     }
 
     public func resumeState() -> (tensors: [NamedTensor], metadata: [String: String]) {

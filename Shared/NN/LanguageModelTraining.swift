@@ -3,9 +3,17 @@
 // (over micro-batches when the batch is accumulated), clipping by global norm, Adam or AdamW
 // with decay on matrices only, a learning-rate schedule; train and validation loss every N
 // steps, progress with tokens/s, samples along the way, checkpoints every N steps and at the
-// end, and a --resume that continues bit for bit. Week 5 introduces it with the RNN, week 6
+// end, and a --resume that continues bit for bit; optionally (week 9) early stopping with
+// patience that keeps and restores the best validation weights, and a last evaluation over the
+// whole validation split. Week 5 introduces it with the RNN, week 6
 // runs the LSTM and the RNN through it, the GPT weeks train with it.
 // Reference: nanoGPT's train.py (https://github.com/karpathy/nanoGPT/blob/master/train.py).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Every knob of one training run.
 public struct LanguageModelTrainingConfig {
@@ -54,6 +62,18 @@ public struct LanguageModelTrainingConfig {
     public var configJSON: String
     /// Characters per token on the validation text, for bits per character (1 for characters).
     public var charactersPerToken: Double
+    /// Early stopping: stop once this many evaluations in a row have not improved on the best
+    /// validation loss so far (nil: never stop early). Implies `keepBest`.
+    public var earlyStoppingPatience: Int?
+    /// Keep the weights of the best validation loss (in memory, and in `bestCheckpointPath` when
+    /// set) and put them back into the model when training ends.
+    public var keepBest: Bool
+    /// Where the best-validation checkpoint is saved each time the validation loss improves
+    /// (a full training checkpoint of that step: loadable for inference, resumable).
+    public var bestCheckpointPath: String?
+    /// After training (and after restoring the best weights), evaluate the whole validation
+    /// split, every window of T tokens once, into `run.fullValidationLoss`.
+    public var evaluateWholeValidationAtEnd: Bool
 
     public init(steps: Int, batchSize: Int, blockSize: Int, learningRate: Float, clip: Float?,
                 microBatches: Int = 1, optimizer: AdamVariant = .adam, schedule: LearningRateSchedule? = nil,
@@ -62,7 +82,8 @@ public struct LanguageModelTrainingConfig {
                 trainEvalWindows: Int = 0, sampleEvery: Int = 0, sampleLength: Int = 200,
                 sampling: SamplingSettings = SamplingSettings(temperature: 0.8), sampleStartToken: Int = 0,
                 checkpointEvery: Int = 0, checkpointPath: String? = nil, configJSON: String = "{}",
-                charactersPerToken: Double = 1) {
+                charactersPerToken: Double = 1, earlyStoppingPatience: Int? = nil, keepBest: Bool = false,
+                bestCheckpointPath: String? = nil, evaluateWholeValidationAtEnd: Bool = false) {
         self.steps = steps
         self.batchSize = batchSize
         self.blockSize = blockSize
@@ -87,10 +108,15 @@ public struct LanguageModelTrainingConfig {
         self.checkpointPath = checkpointPath
         self.configJSON = configJSON
         self.charactersPerToken = charactersPerToken
+        self.earlyStoppingPatience = earlyStoppingPatience
+        self.keepBest = keepBest || earlyStoppingPatience != nil || bestCheckpointPath != nil
+        self.bestCheckpointPath = bestCheckpointPath
+        self.evaluateWholeValidationAtEnd = evaluateWholeValidationAtEnd
     }
 
     /// The first thing wrong with the settings, as one line (nil when they are fine).
     func problem() -> String? {
+        if let patience = earlyStoppingPatience, patience < 1 { return "the early-stopping patience must be at least 1 evaluation, got \(patience)" }
         if steps < 1 { return "steps must be at least 1, got \(steps)" }
         if batchSize < 1 || blockSize < 1 { return "batch \(batchSize) and block \(blockSize) must be positive" }
         if microBatches < 1 || batchSize % microBatches != 0 {
@@ -135,6 +161,20 @@ public struct LanguageModelTrainingRun {
     /// Checkpoint files written.
     public var checkpoints: [String] = []
     public var stepsDone: Int { stepLosses.count }
+    /// With `keepBest`: the lowest validation loss seen and the step it was seen at (0: none yet).
+    public var bestValidationLoss = Double.infinity
+    public var bestStep = 0
+    /// Evaluations since the best one (early stopping stops when it reaches the patience).
+    public var evaluationsSinceBest = 0
+    /// One line saying that and why training stopped early; nil when it ran its steps.
+    public var earlyStop: String?
+    /// The step whose weights the model holds after training: `bestStep` when the best weights
+    /// were restored, else the last step.
+    public var restoredStep: Int?
+    /// With `evaluateWholeValidationAtEnd`: the mean loss over the whole validation split (nats
+    /// per token) and how many tokens it scored (every non-overlapping window of T).
+    public var fullValidationLoss: Double?
+    public var fullValidationTokens = 0
 }
 
 /// Trains one `LanguageModel`. Make it, optionally `resume(from:)` a checkpoint, then `train`.
@@ -154,6 +194,10 @@ public final class LanguageModelTrainer {
     private let trainEvalIDs: [Int]?
     /// Step losses and norms since the last evaluation (their means go into the history).
     private var sinceEval = (loss: 0.0, norm: 0.0, count: 0)
+    /// The full validation split (the last evaluation reads all of it).
+    private let wholeValidationIDs: [Int]
+    /// The weights of the best validation loss so far (with `keepBest`), in layout order.
+    private var bestParameters: [NamedTensor]?
 
     /// train, validation: token ids (N). Throws one clear line for settings or texts that do
     /// not fit (a text shorter than a block, a batch that does not split, ...).
@@ -169,6 +213,7 @@ public final class LanguageModelTrainer {
         chunks = try ChunkSchedule(chunks: TextChunks(ids: train, blockSize: config.blockSize),
                                    batchSize: config.batchSize, consecutive: config.carryState)
         validationIDs = try validationSlice(validation, steps: config.blockSize, windows: config.evalWindows)
+        wholeValidationIDs = validation
         trainEvalIDs = config.trainEvalWindows > 0
             ? try validationSlice(train, steps: config.blockSize, windows: config.trainEvalWindows) : nil
         optimizer = ParameterVectorAdam(layout: model.parameterLayout, variant: config.optimizer,
@@ -267,6 +312,7 @@ public final class LanguageModelTrainer {
                     "step": Double(step), "train_loss": sinceEval.loss / Double(sinceEval.count),
                     "val_loss": validationLoss,
                     "val_bits_per_char": bitsPerCharacter(natsPerToken: validationLoss, charactersPerToken: config.charactersPerToken),
+                    "val_perplexity": exp(validationLoss),
                     "grad_norm": sinceEval.norm / Double(sinceEval.count), "lr": Double(optimizer.learningRate),
                     "seconds": monotonicSeconds() - start,
                 ]
@@ -281,6 +327,7 @@ public final class LanguageModelTrainer {
                     run.divergence = "diverged at step \(step): the validation loss is no longer finite (try a lower --lr, or clipping)"
                     break
                 }
+                if config.keepBest, try noteValidationLoss(validationLoss, step: step, log: log) { break }
             }
             if config.sampleEvery > 0 && step % config.sampleEvery == 0 && step < config.steps {
                 let ids = try generate(model, prompt: [config.sampleStartToken], maxTokens: config.sampleLength,
@@ -293,12 +340,57 @@ public final class LanguageModelTrainer {
                 try saveCheckpoint(to: path)
             }
         }
-        progress.finish(run.divergence ?? "")
+        progress.finish(run.divergence ?? run.earlyStop ?? "")
         if let path = config.checkpointPath, run.divergence == nil { try saveCheckpoint(to: path) }
+        try finishWithBestWeights(log: log)
         run.seconds = monotonicSeconds() - start
         stepTimes.sort()
         run.medianStepMilliseconds = stepTimes.isEmpty ? 0 : stepTimes[stepTimes.count / 2] * 1000
         return run
+    }
+
+    // MARK: Early stopping and the last evaluation
+
+    /// Records one evaluation for `keepBest`: a new best keeps a copy of the weights (and saves
+    /// the best checkpoint); otherwise the count since the best goes up. Returns true when the
+    /// patience has run out and training should stop.
+    private func noteValidationLoss(_ loss: Double, step: Int, log: (String) -> Void) throws -> Bool {
+        if loss < run.bestValidationLoss {
+            run.bestValidationLoss = loss
+            run.bestStep = step
+            run.evaluationsSinceBest = 0
+            bestParameters = model.parameterTensors()
+            if let path = config.bestCheckpointPath { try saveCheckpoint(to: path) }
+            return false
+        }
+        run.evaluationsSinceBest += 1
+        guard let patience = config.earlyStoppingPatience, run.evaluationsSinceBest >= patience else { return false }
+        run.earlyStop = "stopped early at step \(step): \(patience) evaluation\(patience == 1 ? "" : "s") without improving on "
+            + "the best validation loss \(formatFixed(run.bestValidationLoss, digits: 4)) (step \(run.bestStep))"
+        log(run.earlyStop!)
+        return true
+    }
+
+    /// After the loop: with `keepBest`, put the best weights back (from memory, or from the best
+    /// checkpoint after a resume); with `evaluateWholeValidationAtEnd`, evaluate the whole split.
+    private func finishWithBestWeights(log: (String) -> Void) throws {
+        run.restoredStep = optimizer.stepCount
+        if config.keepBest && run.bestStep > 0 && run.bestStep != optimizer.stepCount {
+            if bestParameters == nil, let path = config.bestCheckpointPath {
+                bestParameters = try TrainingCheckpoint.load(from: path, expectingKind: model.kind).parameters
+            }
+            if let best = bestParameters {
+                try model.loadParameters(Dictionary(uniqueKeysWithValues: best.map { ($0.name, $0) }))
+                run.restoredStep = run.bestStep
+                log("restored the weights of step \(run.bestStep) (best validation loss \(formatFixed(run.bestValidationLoss, digits: 4)))")
+            }
+        }
+        if config.evaluateWholeValidationAtEnd && run.divergence == nil {
+            let T = config.blockSize
+            let windows = try TextChunks(ids: wholeValidationIDs, blockSize: T).sequentialStarts.count
+            run.fullValidationLoss = try model.evaluate(ids: wholeValidationIDs, context: T, batch: config.evalBatch)
+            run.fullValidationTokens = windows * T
+        }
     }
 
     // MARK: Checkpoints
@@ -319,6 +411,11 @@ public final class LanguageModelTrainer {
             "chunk_position": String(chunks.position),
             "final_val_loss": "\(run.finalValidationLoss)",
         ]
+        if config.keepBest {
+            metadata["best_val_loss"] = "\(run.bestValidationLoss)"
+            metadata["best_step"] = String(run.bestStep)
+            metadata["evaluations_since_best"] = String(run.evaluationsSinceBest)
+        }
         for (key, value) in extra.metadata { metadata["model." + key] = value }
         let checkpoint = TrainingCheckpoint(parameters: model.parameterTensors(), optimizerState: optimizer.stateTensors(),
                                             extraTensors: extra.tensors, step: optimizer.stepCount, rngState: rng.state,
@@ -367,6 +464,13 @@ public final class LanguageModelTrainer {
         run.history = saved.history
         run.finalValidationLoss = saved.metadata["final_val_loss"].flatMap { Double($0) } ?? .nan
         sinceEval = (since[0], since[1], Int(since[2]))
+        if config.keepBest {
+            run.bestValidationLoss = saved.metadata["best_val_loss"].flatMap { Double($0) } ?? .infinity
+            run.bestStep = saved.metadata["best_step"].flatMap { Int($0) } ?? 0
+            run.evaluationsSinceBest = saved.metadata["evaluations_since_best"].flatMap { Int($0) } ?? 0
+            // the best weights themselves come back from the best checkpoint when training ends
+            if run.bestStep == saved.step { bestParameters = saved.parameters }
+        }
     }
 }
 

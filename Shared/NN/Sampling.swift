@@ -1,8 +1,9 @@
 // Sampling text from any language model (weeks 5-10): turn the next-token logits into a
-// token with temperature, top-k, top-p (nucleus) and min-p, and the loop that feeds each drawn
-// token back in. One sampler for the RNN, the LSTM and the GPT, so their samples differ only
+// token with a repetition penalty, temperature, top-k, top-p (nucleus) and min-p, and the loop
+// that feeds each drawn token back in, with a maximum length and stop sequences. One sampler for the RNN, the LSTM and the GPT, so their samples differ only
 // by the model. References: Holtzman et al., "The Curious Case of Neural Text Degeneration"
-// (2019, top-p); Nguyen et al., "Min-p sampling" (2024); Hugging Face's logits warpers.
+// (2019, top-p); Nguyen et al., "Min-p sampling" (2024); Keskar et al., CTRL (2019, the
+// repetition penalty); Hugging Face's logits processors and warpers.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -21,16 +22,31 @@ public struct SamplingSettings: Equatable {
     public var topP: Float?
     /// Keep tokens with probability at least minP × the largest probability (nil: all).
     public var minP: Float?
+    /// θ > 0, CTRL's repetition penalty on every token that occurs in the last
+    /// `repetitionWindow` tokens of the sequence: a logit z becomes z/θ if z > 0, else z·θ, so
+    /// θ > 1 makes a recent token less likely whatever the sign of its logit (nil or 1: off).
+    public var repetitionPenalty: Float?
+    /// How many of the latest tokens (prompt and generated) the penalty looks at; 0: all of
+    /// them (Hugging Face's choice). llama.cpp's repeat_last_n defaults to 64, which suits
+    /// characters: over a whole text every letter has occurred, and a penalty on all of them
+    /// shifts nothing.
+    public var repetitionWindow: Int
 
-    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, minP: Float? = nil) {
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil, minP: Float? = nil,
+                repetitionPenalty: Float? = nil, repetitionWindow: Int = 64) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
         self.minP = minP
+        self.repetitionPenalty = repetitionPenalty
+        self.repetitionWindow = repetitionWindow
     }
 
+    /// Whether the repetition penalty changes anything.
+    var penalises: Bool { repetitionPenalty.map { $0 != 1 } ?? false }
+
     /// Throws one line naming the first knob out of range: temperature ≥ 0 and finite,
-    /// topK ≥ 1, topP in (0, 1], minP in [0, 1].
+    /// topK ≥ 1, topP in (0, 1], minP in [0, 1], repetition penalty > 0 and finite, window ≥ 0.
     public func validate() throws {
         guard temperature.isFinite, temperature >= 0 else {
             throw WorkbookError("temperature must be a finite number ≥ 0 (0 = greedy), got \(temperature)")
@@ -38,10 +54,17 @@ public struct SamplingSettings: Equatable {
         if let topK, topK < 1 { throw WorkbookError("top-k must be at least 1, got \(topK)") }
         if let topP, !(topP > 0 && topP <= 1) { throw WorkbookError("top-p must be in (0, 1], got \(topP)") }
         if let minP, !(minP >= 0 && minP <= 1) { throw WorkbookError("min-p must be in [0, 1], got \(minP)") }
+        if let penalty = repetitionPenalty, !(penalty.isFinite && penalty > 0) {
+            throw WorkbookError("the repetition penalty must be a finite number > 0 (1 = off), got \(penalty)")
+        }
+        if repetitionWindow < 0 { throw WorkbookError("the repetition window must be ≥ 0 (0 = the whole sequence), got \(repetitionWindow)") }
     }
 }
 
 /// Draws the next token from `logits` (V), in this order:
+///   0. repetition penalty (when set, in `TokenSampler.next(logits:settings:recent:rng:)`):
+///      each distinct token of the recent window has its logit divided by θ (z > 0) or
+///      multiplied by θ (z ≤ 0); every later step sees the penalised logits
 ///   1. temperature 0: greedy, the index of the largest logit (the first, on ties); the
 ///      other knobs cannot change that choice and are only checked.
 ///   2. p = softmax(logits / temperature)
@@ -50,7 +73,7 @@ public struct SamplingSettings: Equatable {
 ///      (as a fraction of what top-k kept)
 ///   5. min-p: of those, keep tokens with p ≥ minP × max p
 ///   6. draw from the kept probabilities, renormalised (one uniform number from `rng`).
-/// This is Hugging Face's order (temperature first, then the filters). With no filter the
+/// This is Hugging Face's order (the penalty on the raw logits, then temperature, then the filters). With no filter the
 /// draw is exactly `rng.categorical(p)`. Throws one clear line for an out-of-range knob or a
 /// non-finite logit (a diverged model).
 public func nextToken(logits: [Float], temperature: Float, topK: Int? = nil, topP: Float? = nil,
@@ -67,6 +90,8 @@ public struct TokenSampler {
     private var scaled: [Float]
     private var probabilities: [Float]
     private var order: [Int]
+    private var penalised: [Float]
+    private var seen: [Bool]
 
     public init(vocabularySize V: Int) {
         precondition(V >= 1, "TokenSampler: the vocabulary needs at least one token")
@@ -74,14 +99,30 @@ public struct TokenSampler {
         scaled = [Float](repeating: 0, count: V)
         probabilities = [Float](repeating: 0, count: V)
         order = []
+        penalised = []
+        seen = []
     }
 
     /// One token from `logits` (V) with already validated `settings`; see `nextToken`.
-    public mutating func next(logits: [Float], settings: SamplingSettings, rng: inout SplitMix64) throws -> Int {
+    /// recent: the tokens of the sequence so far (prompt and generated, oldest first), of which
+    /// the repetition penalty looks at the last `settings.repetitionWindow`.
+    public mutating func next(logits rawLogits: [Float], settings: SamplingSettings, recent: ArraySlice<Int> = [],
+                              rng: inout SplitMix64) throws -> Int {
         let V = vocabularySize
-        precondition(logits.count == V, "TokenSampler: \(logits.count) logits for a vocabulary of \(V)")
-        guard logits.allSatisfy({ $0.isFinite }) else {
+        precondition(rawLogits.count == V, "TokenSampler: \(rawLogits.count) logits for a vocabulary of \(V)")
+        guard rawLogits.allSatisfy({ $0.isFinite }) else {
             throw WorkbookError("the model produced a non-finite logit (it has diverged); cannot sample")
+        }
+        // 0. the repetition penalty, once per distinct recent token
+        var logits = rawLogits
+        if settings.penalises, let theta = settings.repetitionPenalty, !recent.isEmpty {
+            if penalised.count != V { penalised = [Float](repeating: 0, count: V); seen = [Bool](repeating: false, count: V) }
+            let window = settings.repetitionWindow == 0 ? recent : recent.suffix(settings.repetitionWindow)
+            for token in window where token >= 0 && token < V && !seen[token] {
+                seen[token] = true
+                logits[token] = logits[token] > 0 ? logits[token] / theta : logits[token] * theta
+            }
+            for token in window where token >= 0 && token < V { seen[token] = false }
         }
         // 1. greedy
         if settings.temperature == 0 {
@@ -134,15 +175,29 @@ public struct TokenSampler {
 
 /// Generates up to `maxTokens` tokens after `prompt` (at least one token) from a fresh decoding
 /// state: the prompt is fed in one call, then each drawn token is fed back. Generation ends
-/// early after a token in `stop` (which is returned and passed to `onToken` too, like an
-/// end-of-text token). `onToken` sees each token as it is drawn (for streaming output).
+/// early after a token in `stop`, or as soon as the generated tokens end with one of
+/// `stopSequences` (the stop token or sequence is returned and passed to `onToken` too, like
+/// an end-of-text token: a stream cannot take back what it printed). `onToken` sees each token
+/// as it is drawn (for streaming output). The repetition penalty looks at prompt and output.
 /// Returns the generated tokens (not the prompt).
 public func generate(_ model: any LanguageModel, prompt: [Int], maxTokens: Int, sampling: SamplingSettings,
-                     stop: Set<Int> = [], rng: inout SplitMix64,
+                     stop: Set<Int> = [], stopSequences: [[Int]] = [], rng: inout SplitMix64,
                      onToken: (Int) throws -> Void = { _ in }) throws -> [Int] {
+    try generate(model, prompt: prompt, maxTokens: maxTokens, sampling: sampling, stop: stop, stopSequences: stopSequences,
+                 state: try model.makeDecodingState(), rng: &rng) { token, _ in try onToken(token) }
+}
+
+/// `generate` from a decoding state the caller made (a GPT's with or without its KV cache), with
+/// `onStep` seeing each drawn token together with the model's logits it was drawn from (before
+/// the penalty and temperature: what a script compares, or what scores a sample's likelihood).
+/// The first step's logits are those at the prompt's last position.
+public func generate(_ model: any LanguageModel, prompt: [Int], maxTokens: Int, sampling: SamplingSettings,
+                     stop: Set<Int> = [], stopSequences: [[Int]] = [], state: any DecodingState, rng: inout SplitMix64,
+                     onStep: (_ token: Int, _ logits: [Float]) throws -> Void) throws -> [Int] {
     try sampling.validate()
     guard !prompt.isEmpty else { throw WorkbookError("generation needs a prompt of at least one token") }
     guard maxTokens >= 0 else { throw WorkbookError("the number of tokens to generate must be ≥ 0, got \(maxTokens)") }
+    if stopSequences.contains(where: \.isEmpty) { throw WorkbookError("a stop sequence must have at least one token") }
     let V = model.vocabularySize
     if let bad = prompt.first(where: { $0 < 0 || $0 >= V }) {
         throw WorkbookError("prompt token \(bad) is outside the vocabulary 0..<\(V)")
@@ -151,13 +206,15 @@ public func generate(_ model: any LanguageModel, prompt: [Int], maxTokens: Int, 
     guard maxTokens > 0 else { return output }
     output.reserveCapacity(maxTokens)
     var sampler = TokenSampler(vocabularySize: V)
-    let state = try model.makeDecodingState()
     var logits = try model.nextTokenLogits(after: prompt, state: state)
+    var sequence = sampling.penalises ? prompt : []   // what the penalty looks at
     while true {
-        let token = try sampler.next(logits: logits, settings: sampling, rng: &rng)
+        let token = try sampler.next(logits: logits, settings: sampling, recent: sequence[...], rng: &rng)
         output.append(token)
-        try onToken(token)
-        if output.count == maxTokens || stop.contains(token) { break }
+        if sampling.penalises { sequence.append(token) }
+        try onStep(token, logits)
+        if output.count == maxTokens || stop.contains(token)
+            || stopSequences.contains(where: { output.count >= $0.count && output.suffix($0.count).elementsEqual($0) }) { break }
         logits = try model.nextTokenLogits(after: [token], state: state)
     }
     return output

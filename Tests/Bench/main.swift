@@ -47,6 +47,7 @@ let benchmarks: [String: Benchmark] = [
     "word2vec": benchWord2Vec,
     "kernels": benchKernels,
     "bpe": benchBPE,
+    "generate": benchGenerate,
 ]
 
 func printUsage(to stream: UnsafeMutablePointer<FILE>) {
