@@ -355,12 +355,7 @@ public final class GPT {
         let rms = config.norm == .rmsNorm, relu = config.activation == .relu
 
         // 1. Embedding: token rows plus position rows.
-        for n in 0..<N {
-            let x = embedded + n * C, token = p + tokenEmbedding + inputs[n] * C
-            let position: UnsafePointer<Float>? = positionEmbedding >= 0 ? UnsafePointer(p + positionEmbedding + (n % T) * C)
-                : positionTable.map { UnsafePointer($0 + (n % T) * C) }
-            if let position { for c in 0..<C { x[c] = token[c] + position[c] } } else { x.update(from: token, count: C) }
-        }
+        for n in 0..<N { embed(token: inputs[n], position: n % T, into: embedded + n * C) }
         if dropout, let mask = embeddingMask {
             gptDropoutMask(mask, count: N * C, probability: config.dropout, rng: &rng)
             gptApplyMask(embedded, mask: mask, count: N * C)
@@ -436,6 +431,15 @@ public final class GPT {
             gptCrossEntropyForward(probs: probs, losses: losses, logits: logits, targets: t.baseAddress!,
                                    rows: N, vocabulary: V)
         }
+    }
+
+    /// x = wte[token] + wpe[position] (or the sinusoidal table's row, or no position at all):
+    /// the (C) row the blocks start from. The forward pass and cached decoding both embed so.
+    func embed(token: Int, position t: Int, into x: FloatPointer) {
+        let C = config.width, row = parameters + tokenEmbedding + token * C
+        let position: UnsafePointer<Float>? = positionEmbedding >= 0 ? UnsafePointer(parameters + positionEmbedding + t * C)
+            : positionTable.map { UnsafePointer($0 + t * C) }
+        if let position { for c in 0..<C { x[c] = row[c] + position[c] } } else { x.update(from: row, count: C) }
     }
 
     /// The output of block `l`'s input side: x for block 0 is the embedding, else the

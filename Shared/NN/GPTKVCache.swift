@@ -77,12 +77,7 @@ extension GPT {
         let rms = config.norm == .rmsNorm, relu = config.activation == .relu
 
         // 1. Embedding: token rows plus the rows of their positions s ..< s + n.
-        for i in 0..<n {
-            let x = cache.x + i * C, token = p + tokenEmbedding + tokens[i] * C, t = s + i
-            let position: UnsafePointer<Float>? = positionEmbedding >= 0 ? UnsafePointer(p + positionEmbedding + t * C)
-                : positionTable.map { UnsafePointer($0 + t * C) }
-            if let position { for c in 0..<C { x[c] = token[c] + position[c] } } else { x.update(from: token, count: C) }
-        }
+        for i in 0..<n { embed(token: tokens[i], position: s + i, into: cache.x + i * C) }
 
         // 2. The blocks; the residual stream lives in cache.x (Pre-LN) and is rewritten per block.
         for (l, o) in blocks.enumerated() {

@@ -145,8 +145,9 @@ func runWeek08Experiment(_ experiment: String, data: CharacterData, config: Week
         let steps = config.experimentSteps
         training.steps = steps
         training.evalEvery = max(1, steps / 10)
-        var schedule = LearningRateSchedule.nanoGPT(lr: config.learningRate, minLR: config.minLearningRate,
-                                                    warmupSteps: config.warmupSteps, decaySteps: steps)
+        var schedule = LearningRateSchedule.nanoGPT(lr: config.trainingFlags.learningRate,
+                                                    minLR: config.trainingFlags.minLearningRate,
+                                                    warmupSteps: config.trainingFlags.warmupSteps, decaySteps: steps)
         change(&model, &schedule)
         training.schedule = schedule
         model.vocabularySize = data.vocabulary.size

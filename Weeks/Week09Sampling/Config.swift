@@ -17,17 +17,12 @@ struct Week09Config {
     var common: CommonFlags
     var corpus: String?
     var model: GPTConfig
-    // training
-    var steps: Int
-    var batchSize: Int
-    var learningRate: Float
-    var minLearningRate: Float
-    var warmupSteps: Int
-    var weightDecay: Float
-    var beta2: Float
-    var clip: Float
-    var evalEvery: Int
-    var evalWindows: Int
+    // training (the GPT weeks' shared flags) and early stopping
+    var trainingFlags: GPTTrainingFlags
+    var steps: Int { trainingFlags.steps }
+    var batchSize: Int { trainingFlags.batchSize }
+    var evalEvery: Int { trainingFlags.evalEvery }
+    var evalWindows: Int { trainingFlags.evalWindows }
     var patience: Int
     var retrain: Bool
     // inference
@@ -53,44 +48,11 @@ struct Week09Config {
         common = commonFlags(options, week: "Week09Sampling")
         let quick = common.quick
         corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare")
-        // the model: week 8's defaults
-        let context = options.int("context", default: quick ? 32 : 64, range: 1...4096, help: "context length T (--quick: 32)")
-        let layers = options.int("layers", default: quick ? 2 : 4, range: 1...64, help: "transformer blocks L (--quick: 2)")
-        let heads = options.int("heads", default: quick ? 2 : 4, range: 1...64, help: "attention heads H (--quick: 2)")
-        let width = options.int("width", default: quick ? 32 : 128, range: 1...4096,
-                                help: "residual width C, a multiple of heads (--quick: 32)")
-        let bias = options.flag("bias", help: "biases in every Linear and LayerNorm")
-        let untied = options.flag("untied", help: "give the LM head its own matrix instead of reusing wte")
-        let normPosition = options.choice("norm-position", default: "pre", choices: ["pre", "post"],
-                                          help: "Pre-LN (GPT-2) or Post-LN (not exportable to GPT-2)")
-        let norm = options.choice("norm", default: "layernorm", choices: GPTConfig.Norm.allCases.map(\.rawValue),
-                                  help: "normalisation layer (rmsnorm is not exportable to GPT-2)")
-        let activation = options.choice("activation", default: "gelu", choices: GPTConfig.Activation.allCases.map(\.rawValue),
-                                        help: "MLP nonlinearity (gelu: exact erf form)")
-        let positions = options.choice("positions", default: "learned", choices: GPTConfig.Positions.allCases.map(\.rawValue),
-                                       help: "position information added to the token embedding")
-        let dropout = options.float("dropout", default: 0, range: 0...0.9, help: "dropout probability")
-        model = GPTConfig(vocabularySize: 1, context: context, layers: layers, heads: heads, width: width, bias: bias,
-                          tiedHead: !untied, preNorm: normPosition == "pre", norm: GPTConfig.Norm(rawValue: norm)!,
-                          activation: GPTConfig.Activation(rawValue: activation)!,
-                          positions: GPTConfig.Positions(rawValue: positions)!, dropout: dropout)
-        if width % heads != 0 { options.reportError("--width \(width) must be a multiple of --heads \(heads)") }
-        // training, through the shared trainer
-        steps = options.int("steps", default: quick ? 60 : 2000, range: 1...10_000_000,
-                            help: "most optimizer steps (early stopping may end sooner; --quick: 60)")
-        batchSize = options.int("batch", default: quick ? 8 : 12, range: 1...4096, help: "sequences per step B (--quick: 8)")
-        learningRate = options.float("lr", default: quick ? 3e-3 : 1e-3, range: 1e-7...10, help: "peak learning rate (--quick: 3e-3)")
-        minLearningRate = options.float("min-lr", default: quick ? 3e-4 : 1e-4, range: 0...10,
-                                        help: "learning rate at the end of the cosine (--quick: 3e-4)")
-        warmupSteps = options.int("warmup", default: quick ? 10 : 100, range: 0...10_000_000, help: "linear warm-up steps (--quick: 10)")
-        weightDecay = options.float("weight-decay", default: 0.1, range: 0...10, help: "AdamW weight decay on the matrices")
-        beta2 = options.float("beta2", default: 0.99, range: 0...0.999_999, help: "AdamW's β₂ (β₁ is 0.9)")
-        clip = options.float("clip", default: 1, range: 0...1e6, help: "clip the gradient to this global norm; 0: off")
-        evalEvery = options.int("eval-every", default: quick ? 20 : 100, range: 1...10_000_000,
-                                help: "evaluate the validation loss every this many steps (--quick: 20)")
-        evalWindows = options.int("eval-windows", default: quick ? 8 : 64, range: 0...10_000_000,
-                                  help: "validation windows of T per evaluation during training, the same ones each time; "
-                                      + "0: the whole split (--quick: 8)")
+        // the model and the training loop: week 8's flags and defaults (Shared/NN/GPTFlags.swift)
+        model = gptModelFlags(options, quick: quick)
+        trainingFlags = gptTrainingFlags(options, quick: quick, steps: (2000, 60), evalEvery: (100, 20),
+                                         evalWindows: (64, 8),
+                                         stepsHelp: "most optimizer steps (early stopping may end sooner)")
         patience = options.int("patience", default: 5, range: 0...10_000,
                                help: "early stopping: evaluations without a new best validation loss before stopping; 0: off")
         retrain = options.flag("retrain", help: "train even if --out already holds a best checkpoint of this model")
@@ -145,19 +107,18 @@ struct Week09Config {
         if interactive && jsonPath != nil { options.reportError("--json writes one prompt's result; leave it out with --interactive") }
     }
 
-    /// The shared trainer's configuration: AdamW, warm-up + cosine (nanoGPT's), clipping,
+    /// The shared trainer's configuration: AdamW, nanoGPT's warm-up + cosine, clipping,
     /// evaluation every evalEvery steps on the same evalWindows windows, early stopping with
     /// `patience` keeping the best weights, the whole validation split at the end.
     func training(configJSON: String, out: String) -> LanguageModelTrainingConfig {
-        LanguageModelTrainingConfig(
-            steps: steps, batchSize: batchSize, blockSize: model.context, learningRate: learningRate,
-            clip: clip > 0 ? clip : nil, optimizer: .adamw,
-            schedule: .warmupCosine(lr: learningRate, minLR: minLearningRate, warmupSteps: warmupSteps, totalSteps: steps),
-            beta1: 0.9, beta2: beta2, eps: 1e-8, weightDecay: weightDecay, evalEvery: evalEvery,
-            evalWindows: evalWindows > 0 ? evalWindows : nil, evalBatch: batchSize,
-            checkpointPath: joinPath(out, "checkpoint.safetensors"), configJSON: configJSON,
-            earlyStoppingPatience: patience > 0 ? patience : nil, keepBest: true,
-            bestCheckpointPath: joinPath(out, "best.safetensors"), evaluateWholeValidationAtEnd: true)
+        var config = trainingFlags.trainingConfig(context: model.context)
+        config.checkpointPath = joinPath(out, "checkpoint.safetensors")
+        config.configJSON = configJSON
+        config.earlyStoppingPatience = patience > 0 ? patience : nil
+        config.keepBest = true
+        config.bestCheckpointPath = joinPath(out, "best.safetensors")
+        config.evaluateWholeValidationAtEnd = true
+        return config
     }
 }
 
