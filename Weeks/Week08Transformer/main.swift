@@ -97,7 +97,7 @@ Threads.$count.withValue(config.common.threads) {
     // MARK: 6. Evaluate: the whole validation split, every character once
     let validationLoss = check { try model.evaluate(ids: data.validation, context: model.config.context, batch: model.maxBatch) }
     say("validation loss over the whole split: \(formatFixed(validationLoss, digits: 4)) nats/char "
-        + "(\(formatFixed(validationLoss / natsPerBit, digits: 3)) bits); last estimate \(formatFixed(run.finalValidationLoss, digits: 4))")
+        + "(\(formatFixed(validationLoss / natsPerBit, digits: 3)) bits); at the last evaluation \(formatFixed(run.finalValidationLoss, digits: 4))")
     say("speed: \(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step (median), "
         + "\(formatFixed(run.tokensPerSecond, digits: 0)) tokens/s, MFU \(formatPercent(run.mfu))")
 
