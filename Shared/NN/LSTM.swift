@@ -14,7 +14,10 @@
 ///   c_t = f ⊙ c_{t−1} + i ⊙ g        h_t = o ⊙ tanh(c_t)
 /// Initialisation: uniform ±1/√H (PyTorch's), except the forget-gate bias, which starts at 1
 /// so that f ≈ 0.73 and the cell remembers by default early in training (Gers et al., 2000;
-/// Jozefowicz et al., 2015).
+/// Jozefowicz et al., 2015). `inputBound` overrides Wxh's bound. A one-hot input picks one row
+/// of Wxh, so at ±1/√H each gate gets an input push of std 1/√(3H), tiny next to h·Whh. ±1 gives
+/// std 1/√3: the same as PyTorch's usual embedding (width H, N(0, 1)) feeding nn.LSTM, and
+/// what week 7's seq2seq needs for the digits to register from the first steps.
 public final class LSTM: RecurrentCore {
     public let inputSize: Int
     public let hiddenSize: Int
@@ -22,12 +25,15 @@ public final class LSTM: RecurrentCore {
     public let hiddenWeight: Parameter
     public let bias: Parameter
 
-    public init(inputSize V: Int, hiddenSize H: Int, forgetBias: Float = 1, rng: inout SplitMix64) {
+    public init(inputSize V: Int, hiddenSize H: Int, forgetBias: Float = 1, inputBound: Float? = nil,
+                rng: inout SplitMix64) {
         precondition(V >= 1 && H >= 1, "LSTM: sizes must be positive, got V \(V), H \(H)")
         inputSize = V
         hiddenSize = H
         let bound = 1 / Float(H).squareRoot()
-        inputWeight = Parameter("lstm.input_weight", shape: [V, 4 * H], value: rng.uniforms(V * 4 * H, -bound, bound))
+        let inputLimit = inputBound ?? bound
+        inputWeight = Parameter("lstm.input_weight", shape: [V, 4 * H],
+                                value: rng.uniforms(V * 4 * H, -inputLimit, inputLimit))
         hiddenWeight = Parameter("lstm.hidden_weight", shape: [H, 4 * H], value: rng.uniforms(H * 4 * H, -bound, bound))
         var b = rng.uniforms(4 * H, -bound, bound)
         for j in H..<(2 * H) { b[j] = forgetBias }

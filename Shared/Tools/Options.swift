@@ -168,8 +168,10 @@ public final class Options {
 
     /// `--name TEXT`.
     public func string(_ name: String, default value: String, help: String) -> String {
-        read(name, typeName: "string", default: value, defaultText: value.isEmpty ? "\"\"" : value,
-             help: help, record: { .string($0) }) { .success($0) }
+        // a newline in a default is shown as \n, so the help stays one line per flag
+        let shown = value.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n")
+        return read(name, typeName: "string", default: value, defaultText: value.isEmpty ? "\"\"" : shown,
+                    help: help, record: { .string($0) }) { .success($0) }
     }
 
     /// `--name ONE`, where ONE must be one of `choices`.

@@ -15,18 +15,22 @@ public struct Series {
     public var x: [Double]
     public var y: [Double]
     public var dashed: Bool
+    /// Index into `Plot.palette`; nil: the series' own position in the chart. Give two series
+    /// the same index to pair them (one model's train and validation curves, say).
+    public var colorIndex: Int?
 
     /// x and y have the same length; `name` appears in the legend (empty: not listed).
-    public init(_ name: String, x: [Double], y: [Double], dashed: Bool = false) {
+    public init(_ name: String, x: [Double], y: [Double], dashed: Bool = false, colorIndex: Int? = nil) {
         self.name = name
         self.x = x
         self.y = y
         self.dashed = dashed
+        self.colorIndex = colorIndex
     }
 
     /// y against 1, 2, 3, ... (epochs).
-    public init(_ name: String, y: [Double], dashed: Bool = false) {
-        self.init(name, x: (0..<y.count).map { Double($0 + 1) }, y: y, dashed: dashed)
+    public init(_ name: String, y: [Double], dashed: Bool = false, colorIndex: Int? = nil) {
+        self.init(name, x: (0..<y.count).map { Double($0 + 1) }, y: y, dashed: dashed, colorIndex: colorIndex)
     }
 }
 
@@ -48,7 +52,7 @@ public enum Plot {
         let xs = usable.flatMap { $0.map(\.x) }, ys = usable.flatMap { $0.map(\.y) }
         var legend: [LegendEntry] = []
         for (index, s) in series.enumerated() where !s.name.isEmpty {
-            legend.append(LegendEntry(name: s.name, color: color(index), marker: .line(dashed: s.dashed)))
+            legend.append(LegendEntry(name: s.name, color: color(s.colorIndex ?? index), marker: .line(dashed: s.dashed)))
         }
         let isWhole = { (v: Double) in v == v.rounded() }
         var chart = ChartLayout(title: title, xLabel: xLabel, yLabel: yLabel,
@@ -57,6 +61,7 @@ public enum Plot {
         chart.drawBackground()
         chart.canvas.add(##"<g clip-path="url(#wb-plot-area)" fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">"##)
         for (index, s) in series.enumerated() {
+            let stroke = color(s.colorIndex ?? index)
             // Break the path wherever a value was skipped, so gaps show as gaps.
             var runs: [[(Double, Double)]] = [[]]
             for (x, y) in zip(s.x, s.y) {
@@ -75,11 +80,11 @@ public enum Plot {
             }
             let dash = s.dashed ? ##" stroke-dasharray="7 4""## : ""
             if !path.isEmpty {
-                chart.canvas.add(##"<path d="\##(path)" stroke="\##(color(index))"\##(dash)/>"##)
+                chart.canvas.add(##"<path d="\##(path)" stroke="\##(stroke)"\##(dash)/>"##)
             }
             if drawn.count <= 30 {
                 for (x, y) in drawn {
-                    chart.canvas.add(##"<circle cx="\##(number(x))" cy="\##(number(y))" r="3" fill="\##(color(index))" stroke="none"/>"##)
+                    chart.canvas.add(##"<circle cx="\##(number(x))" cy="\##(number(y))" r="3" fill="\##(stroke)" stroke="none"/>"##)
                 }
             }
         }

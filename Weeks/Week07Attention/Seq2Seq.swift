@@ -68,8 +68,10 @@ final class LSTMEncoderDecoder: ToyModel {
         vocabulary = V
         hidden = H
         usesAttention = attention
-        encoder = LSTM(inputSize: V, hiddenSize: H, rng: &rng)
-        decoder = LSTM(inputSize: V + 1, hiddenSize: H, rng: &rng)
+        // Wxh at ±1, not ±1/√H: with one-hot digits the default bound leaves the inputs too weak
+        // against the recurrent weights and the attention read never locks on (see LSTM.init).
+        encoder = LSTM(inputSize: V, hiddenSize: H, inputBound: 1, rng: &rng)
+        decoder = LSTM(inputSize: V + 1, hiddenSize: H, inputBound: 1, rng: &rng)
         queryWeight = attention
             ? Parameter("attention.query_weight", shape: [H, H], value: rng.gaussians(H * H, std: 1 / Float(H).squareRoot()))
             : nil

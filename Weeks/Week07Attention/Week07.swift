@@ -265,10 +265,12 @@ func writeWeek07Outputs(_ result: Week07Result, configJSON: [String: JSONValue])
         plots.append(("accuracy_vs_length.svg", Plot.lines(
             title: "\(config.toy.task.rawValue): held-out accuracy against sequence length (\(config.sweepSteps) steps each)",
             xLabel: "sequence length L", yLabel: "held-out accuracy", series: [
-                Series("LSTM, token accuracy", x: lengths, y: toy.sweep.map(\.lstm.tokenAccuracy), dashed: true),
-                Series("LSTM, exact match", x: lengths, y: toy.sweep.map(\.lstm.exactMatch)),
-                Series("LSTM + attention, token accuracy", x: lengths, y: toy.sweep.map(\.lstmAttention.tokenAccuracy), dashed: true),
-                Series("LSTM + attention, exact match", x: lengths, y: toy.sweep.map(\.lstmAttention.exactMatch)),
+                // one colour per model: dashed its token accuracy, solid its exact match
+                Series("LSTM, token accuracy", x: lengths, y: toy.sweep.map(\.lstm.tokenAccuracy), dashed: true, colorIndex: 0),
+                Series("LSTM, exact match", x: lengths, y: toy.sweep.map(\.lstm.exactMatch), colorIndex: 0),
+                Series("LSTM + attention, token accuracy", x: lengths, y: toy.sweep.map(\.lstmAttention.tokenAccuracy),
+                       dashed: true, colorIndex: 1),
+                Series("LSTM + attention, exact match", x: lengths, y: toy.sweep.map(\.lstmAttention.exactMatch), colorIndex: 1),
             ])))
     }
     func heatmap(_ run: ToyRun, head: Int, title: String) -> String {

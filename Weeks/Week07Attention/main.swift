@@ -25,40 +25,44 @@ import Shared
 let options = Options(program: "Week07Attention", summary: week07Description)
 let config = Week07Config(options)
 options.finish()
-var result = Week07Result(config: config)
-let text = config.runs("tokens") || config.runs("embeddings") ? check { try loadWeek07Text(config) } : ""
 
-// MARK: 2. Part 1, tokenization: characters vs words vs byte-pair merges
-if config.runs("tokens") {
-    say("\n== part 1: tokenization (vocabularies from the first 90% of the text, counts on the last 10%)")
-    result.tokenization = runTokenizationPart(text: text, config: config, log: say)
+// Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
+Threads.$count.withValue(config.threads) {
+    var result = Week07Result(config: config)
+    let text = config.runs("tokens") || config.runs("embeddings") ? check { try loadWeek07Text(config) } : ""
+
+    // MARK: 2. Part 1, tokenization: characters vs words vs byte-pair merges
+    if config.runs("tokens") {
+        say("\n== part 1: tokenization (vocabularies from the first 90% of the text, counts on the last 10%)")
+        result.tokenization = runTokenizationPart(text: text, config: config, log: say)
+    }
+
+    // MARK: 3. Part 2, embeddings: word2vec by hand, nearest neighbours, related pairs, a PCA map
+    if config.runs("embeddings") {
+        say("\n== part 2: word2vec (skip-gram, negative sampling)")
+        result.embeddings = runEmbeddingPart(text: text, config: config, log: say)
+    }
+
+    // MARK: 4. Part 3, attention as a function: against naive loops, gradient-checked with every mask
+    if config.runs("attention") {
+        say("\n== part 3: scaled dot-product attention")
+        result.attention = runAttentionPart(config: config, log: say)
+    }
+
+    // MARK: 5. Part 4, the toy task: LSTM, LSTM + attention, Transformer; same steps and batches
+    if config.runs("toy") {
+        say("\n== part 4: attention beats recurrence on \(config.toy.task.rawValue)")
+        result.toy = runToyPart(config: config, log: say)
+    }
+
+    // MARK: 6. Part 5, positions: attention alone cannot tell positions apart
+    if config.runs("positions") {
+        say("\n== part 5: positional information")
+        result.positions = runPositionsPart(config: config, reusing: result.toy?.runs ?? [:], log: say)
+    }
+
+    // MARK: 7. Plots, metrics.json and the summary
+    let files = check { try writeWeek07Outputs(result, configJSON: options.config) }
+    week07Summary(result).forEach(say)
+    say("wrote " + files.joined(separator: ", "))
 }
-
-// MARK: 3. Part 2, embeddings: word2vec by hand, nearest neighbours, related pairs, a PCA map
-if config.runs("embeddings") {
-    say("\n== part 2: word2vec (skip-gram, negative sampling)")
-    result.embeddings = runEmbeddingPart(text: text, config: config, log: say)
-}
-
-// MARK: 4. Part 3, attention as a function: against naive loops, gradient-checked with every mask
-if config.runs("attention") {
-    say("\n== part 3: scaled dot-product attention")
-    result.attention = runAttentionPart(config: config, log: say)
-}
-
-// MARK: 5. Part 4, the toy task: LSTM, LSTM + attention, Transformer; same steps and batches
-if config.runs("toy") {
-    say("\n== part 4: attention beats recurrence on \(config.toy.task.rawValue)")
-    result.toy = runToyPart(config: config, log: say)
-}
-
-// MARK: 6. Part 5, positions: attention alone cannot tell positions apart
-if config.runs("positions") {
-    say("\n== part 5: positional information")
-    result.positions = runPositionsPart(config: config, reusing: result.toy?.runs ?? [:], log: say)
-}
-
-// MARK: 7. Plots, metrics.json and the summary
-let files = check { try writeWeek07Outputs(result, configJSON: options.config) }
-week07Summary(result).forEach(say)
-say("wrote " + files.joined(separator: ", "))

@@ -168,11 +168,13 @@ func week08LossChart(_ runs: [Week08Run], title: String) -> String {
     var series: [Series] = []
     // One run: the legend says only which loss; an experiment's runs: which variant too.
     func name(_ run: Week08Run, _ loss: String) -> String { runs.count == 1 ? loss : "\(run.label) \(loss)" }
-    for run in runs {
-        series.append(Series(name(run, "validation"), x: run.column("step"), y: run.column("val_loss")))
+    // one colour per run: solid its validation loss, dashed its training loss
+    for (index, run) in runs.enumerated() {
+        series.append(Series(name(run, "validation"), x: run.column("step"), y: run.column("val_loss"), colorIndex: index))
     }
-    for run in runs {
-        series.append(Series(name(run, "train"), x: run.column("step"), y: run.column("train_loss"), dashed: true))
+    for (index, run) in runs.enumerated() {
+        series.append(Series(name(run, "train"), x: run.column("step"), y: run.column("train_loss"), dashed: true,
+                             colorIndex: index))
     }
     return Plot.lines(title: title, xLabel: "step", yLabel: "loss (nats/char)", series: series)
 }
