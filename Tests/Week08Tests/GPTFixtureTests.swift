@@ -1,6 +1,7 @@
 // Week 8: the Swift GPT against PyTorch. Fixtures/make_gpt_fixture.py (torch only) wrote a tiny
 // GPT's weights, a batch, and PyTorch's logits, loss, every parameter gradient and the losses
 // of 10 AdamW steps; here we load the weights and must reproduce all of it (llm.c's test_gpt2).
+import Foundation
 import Testing
 @testable import Shared
 
@@ -45,8 +46,10 @@ struct SafetensorsFile {
     }
 }
 
+/// The committed fixture, or the file named by the environment variable GPT_FIXTURE (one made
+/// at another size with make_gpt_fixture.py's FIXTURE_SIZE, checked by hand).
 func fixturePath() -> String {
-    parentDirectory(of: #filePath) + "/Fixtures/gpt_fixture.safetensors"
+    ProcessInfo.processInfo.environment["GPT_FIXTURE"] ?? parentDirectory(of: #filePath) + "/Fixtures/gpt_fixture.safetensors"
 }
 
 @Suite struct Week08PyTorchFixtureTests {

@@ -6,6 +6,10 @@ checks its logits, loss and every parameter gradient against PyTorch's (1e-4 rel
 AdamW steps on the same batch against PyTorch's losses (llm.c's test_gpt2 does the same).
 Needs only torch: the safetensors file is written by hand below. Rerun from this folder:
     python make_gpt_fixture.py
+Any other size, to check the Swift model at the size you train (nanoGPT's CPU model here):
+    FIXTURE_SIZE=65,64,128,4,4,12 FIXTURE_OUT=/tmp/gpt_big.safetensors python make_gpt_fixture.py
+    GPT_FIXTURE=/tmp/gpt_big.safetensors swift test --filter Week08PyTorchFixtureTests
+(FIXTURE_SIZE is V,T,C,L,H,B.)
 
 The model is nanoGPT's GPT (model.py) written out in full, with its parameter names (wte, wpe,
 h.N.ln_1, h.N.attn.c_attn, h.N.attn.c_proj, h.N.ln_2, h.N.mlp.c_fc, h.N.mlp.c_proj, ln_f; the
@@ -28,8 +32,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-V, T, C, L, H, B = 17, 8, 16, 2, 2, 3
-LR, BETAS, EPS, WD, CLIP, STEPS = 1e-2, (0.9, 0.99), 1e-8, 0.1, 1.0, 10
+V, T, C, L, H, B = [int(n) for n in os.environ.get("FIXTURE_SIZE", "17,8,16,2,2,3").split(",")]
+LR, BETAS, EPS, WD, CLIP, STEPS = 1e-2, (0.9, 0.99), 1e-8, 0.1, float(os.environ.get("FIXTURE_CLIP", "1.0")), 10
 torch.manual_seed(1234)
 
 
@@ -122,7 +126,7 @@ header["__metadata__"] = {"vocab_size": str(V), "context": str(T), "width": str(
                           "torch": torch.__version__}
 text = json.dumps(header, separators=(",", ":")).encode()
 text += b" " * ((8 - (8 + len(text)) % 8) % 8)
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpt_fixture.safetensors")
+path = os.environ.get("FIXTURE_OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpt_fixture.safetensors")
 with open(path, "wb") as f:
     f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 print("wrote %s: %d tensors, %d bytes; loss %.6f, AdamW losses %s" % (
