@@ -14,7 +14,7 @@
 //   main.swift                    this file: the lesson, top to bottom
 //   Checks.swift, Week07.swift    the gradient checks; outputs and summary
 //
-// Run:   swift run -c release Week07Attention                 (all five parts, ~5 min)
+// Run:   swift run -c release Week07Attention                 (all five parts, ~3 min on 2 cores)
 //        swift run -c release Week07Attention --part toy --task copy
 //        swift run -c release Week07Attention --part embeddings --w2v-epochs 10
 // Test:  swift test --filter Week07
