@@ -107,3 +107,51 @@ func fixturePath() -> String {
         }
     }
 }
+
+/// A whole PyTorch training run to replay, made by hand with Fixtures/replay_gpt_training.py
+/// and named by the environment variable GPT_REPLAY; without it the test below does not run.
+let replayPath = ProcessInfo.processInfo.environment["GPT_REPLAY"]
+
+@Suite struct Week08PyTorchReplayTests {
+    /// From PyTorch's initial weights, on PyTorch's batches and schedule, our trainer must give
+    /// the same first losses (to 1e-3; float rounding then makes the two runs part ways, as
+    /// two PyTorch runs on different hardware would) and the same loss at the end of the run:
+    /// the mean of the last tenth of the steps within 0.05.
+    @Test(.enabled(if: replayPath != nil)) func replayedTrainingTracksPyTorch() throws {
+        let file = try SafetensorsFile(path: replayPath!)
+        func number(_ key: String) throws -> Double {
+            guard let value = file.metadata[key].flatMap(Double.init) else { throw WorkbookError("replay metadata lacks \(key)") }
+            return value
+        }
+        let B = Int(try number("batch")), T = Int(try number("context"))
+        let config = GPTConfig(vocabularySize: Int(try number("vocab_size")), context: T, layers: Int(try number("layers")),
+                               heads: Int(try number("heads")), width: Int(try number("width")), bias: false, tiedHead: true)
+        var rng = SplitMix64(seed: 0)
+        let model = try GPT(config: config, maxBatch: B, rng: &rng)
+        for view in model.views { try model.setTensor(view.name, try file.values(view.name)) }
+        let expected = try file.values("train_losses")
+        let steps = expected.count, lr = Float(try number("lr"))
+        let schedule = LearningRateSchedule.nanoGPT(lr: lr, minLR: Float(try number("min_lr")),
+                                                    warmupSteps: Int(try number("warmup")), decaySteps: steps)
+        let training = LanguageModelTrainingConfig(
+            steps: steps, batchSize: B, blockSize: T, learningRate: lr, clip: 1, optimizer: .adamw, schedule: schedule,
+            beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, evalEvery: steps + 1, evalBatch: B)
+        let filler = Array(repeating: 0, count: T + 1)
+        let trainer = try LanguageModelTrainer(model: model, train: filler, validation: filler, config: training,
+                                               rng: SplitMix64(seed: 0))
+        let inputs = try file.values("train_inputs").map { Int($0) }, targets = try file.values("train_targets").map { Int($0) }
+        var losses: [Double] = []
+        for step in 0..<steps {
+            let rows = (step * B * T)..<((step + 1) * B * T)
+            let batch = TextBatch(inputs: Array(inputs[rows]), targets: Array(targets[rows]), batchSize: B, blockSize: T)
+            losses.append(try #require(try trainer.trainStep(on: batch)).loss)
+        }
+        for step in 0..<min(5, steps) {
+            #expect(abs(losses[step] - Double(expected[step])) < 1e-3, "step \(step): \(losses[step]) vs PyTorch \(expected[step])")
+        }
+        let tail = max(1, steps / 10)
+        let ours = losses.suffix(tail).reduce(0, +) / Double(tail)
+        let theirs = expected.suffix(tail).map(Double.init).reduce(0, +) / Double(tail)
+        #expect(abs(ours - theirs) < 0.05, "mean loss of the last \(tail) steps: ours \(ours), PyTorch \(theirs)")
+    }
+}
