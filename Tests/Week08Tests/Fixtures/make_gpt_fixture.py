@@ -23,14 +23,14 @@ the loss before each of 10 AdamW steps on the same batch (lr 1e-2, betas 0.9/0.9
 weight decay 0.1 on tensors of 2+ dimensions, gradient norm clipped to 1.0). The configuration
 is in the header's __metadata__.
 """
-import json
 import math
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from safetensors_f32 import write_safetensors_f32
 
 V, T, C, L, H, B = [int(n) for n in os.environ.get("FIXTURE_SIZE", "17,8,16,2,2,3").split(",")]
 LR, BETAS, EPS, WD, CLIP, STEPS = 1e-2, (0.9, 0.99), 1e-8, 0.1, float(os.environ.get("FIXTURE_CLIP", "1.0")), 10
@@ -112,22 +112,11 @@ for _ in range(STEPS):
     opt.step()
 tensors["adamw_losses"] = torch.tensor(losses)
 
-# safetensors by hand: 8-byte little-endian header length, JSON header, raw little-endian F32.
-header, blobs, offset = {}, [], 0
-for name, t in tensors.items():
-    data = t.contiguous().float().numpy().astype("<f4").tobytes()
-    header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-    blobs.append(data)
-    offset += len(data)
-header["__metadata__"] = {"vocab_size": str(V), "context": str(T), "width": str(C), "layers": str(L),
-                          "heads": str(H), "batch": str(B), "bias": "true", "tied_head": "true",
-                          "gelu": "erf", "lr": str(LR), "beta1": str(BETAS[0]), "beta2": str(BETAS[1]),
-                          "eps": str(EPS), "weight_decay": str(WD), "clip": str(CLIP), "steps": str(STEPS),
-                          "torch": torch.__version__}
-text = json.dumps(header, separators=(",", ":")).encode()
-text += b" " * ((8 - (8 + len(text)) % 8) % 8)
+metadata = {"vocab_size": str(V), "context": str(T), "width": str(C), "layers": str(L), "heads": str(H),
+            "batch": str(B), "bias": "true", "tied_head": "true", "gelu": "erf", "lr": str(LR),
+            "beta1": str(BETAS[0]), "beta2": str(BETAS[1]), "eps": str(EPS), "weight_decay": str(WD),
+            "clip": str(CLIP), "steps": str(STEPS), "torch": torch.__version__}
 path = os.environ.get("FIXTURE_OUT") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "gpt_fixture.safetensors")
-with open(path, "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+size = write_safetensors_f32(path, tensors, metadata)
 print("wrote %s: %d tensors, %d bytes; loss %.6f, AdamW losses %s" % (
-    path, len(tensors), 8 + len(text) + offset, loss.item(), " ".join("%.4f" % x for x in losses)))
+    path, len(tensors), size, loss.item(), " ".join("%.4f" % x for x in losses)))

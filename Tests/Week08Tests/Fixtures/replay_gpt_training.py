@@ -17,13 +17,13 @@ part ways bit by bit (float rounding is chaotic under training), so what can be 
 the loss curve, not the weights.
 """
 import argparse
-import json
 import math
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from safetensors_f32 import write_safetensors_f32
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--corpus", required=True)
@@ -117,19 +117,9 @@ tensors["train_targets"] = torch.stack(targets).float()
 tensors["train_losses"] = torch.tensor(losses)
 tensors["train_norms"] = torch.tensor(norms)
 
-# safetensors by hand, as make_gpt_fixture.py
-header, blobs, offset = {}, [], 0
-for name, t in tensors.items():
-    blob = t.contiguous().float().numpy().astype("<f4").tobytes()
-    header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
-    blobs.append(blob)
-    offset += len(blob)
-header["__metadata__"] = {"vocab_size": str(V), "context": str(T), "width": str(C), "layers": str(L), "heads": str(H),
-                          "batch": str(B), "lr": str(args.lr), "min_lr": str(args.min_lr), "warmup": str(args.warmup),
-                          "steps": str(args.steps), "torch": torch.__version__}
-text = json.dumps(header, separators=(",", ":")).encode()
-text += b" " * ((8 - (8 + len(text)) % 8) % 8)
-with open(args.out, "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+write_safetensors_f32(args.out, tensors, {
+    "vocab_size": str(V), "context": str(T), "width": str(C), "layers": str(L), "heads": str(H), "batch": str(B),
+    "lr": str(args.lr), "min_lr": str(args.min_lr), "warmup": str(args.warmup), "steps": str(args.steps),
+    "torch": torch.__version__})
 tail = max(1, args.steps // 10)
 print("wrote %s: %d steps; mean loss of the last %d steps %.4f" % (args.out, args.steps, tail, sum(losses[-tail:]) / tail))
