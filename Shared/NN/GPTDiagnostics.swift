@@ -92,20 +92,17 @@ extension GPT {
         var rng = SplitMix64(seed: seed)
         var indices: [Int] = []
         for view in views { indices += sampledIndices(perTensor, of: view.count, rng: &rng).map { $0 + view.offset } }
-        var numeric = [Float](repeating: 0, count: parameterCount)
+        // The shared finite differences; `set` says which parameter the next loss() perturbs, so
+        // a loss that sees a changed ReLU pattern can mark that sample.
+        var perturbed = -1
         var acrossKink: Set<Int> = []
-        for i in indices {
-            let original = parameters[i]
-            parameters[i] = original + h
-            let plus = loss()
-            if reluPattern() != basePattern { acrossKink.insert(i) }
-            parameters[i] = original - h
-            let minus = loss()
-            if reluPattern() != basePattern { acrossKink.insert(i) }
-            parameters[i] = original
-            // divide by the step actually taken (original ± h is rounded in Float32)
-            numeric[i] = Float((plus - minus) / (Double(original + h) - Double(original - h)))
-        }
+        let numeric = numericGradient(count: parameterCount, get: { self.parameters[$0] },
+                                      set: { perturbed = $0; self.parameters[$0] = $1 },
+                                      loss: {
+                                          let value = loss()
+                                          if reluPattern() != basePattern { acrossKink.insert(perturbed) }
+                                          return value
+                                      }, step: h, indices: indices)
         let kept = indices.filter { !acrossKink.contains($0) }
         let note = acrossKink.isEmpty ? "" : ", \(acrossKink.count) across a ReLU kink left out"
         return checkGradient("GPT (\(kept.count) sampled parameters\(note))", analytic: analytic, numeric: numeric,

@@ -47,6 +47,15 @@ public struct GPTTrainingFlags {
     /// 0: the whole validation split at every evaluation.
     public var evalWindows: Int
 
+    /// nanoGPT's README CPU run (train_shakespeare_char.py with its CPU overrides): batch 12,
+    /// lr 1e-3 with 100 warm-up steps, then a cosine to 1e-4 at the last step; AdamW β₂ 0.99,
+    /// weight decay 0.1; clipping at 1. The flags' defaults, and what Bench times.
+    public static func nanoGPTCPU(steps: Int = 2000, evalEvery: Int = 250, evalWindows: Int = 0) -> GPTTrainingFlags {
+        GPTTrainingFlags(steps: steps, batchSize: 12, learningRate: 1e-3, minLearningRate: 1e-4, warmupSteps: 100,
+                         decaySteps: steps, beta2: 0.99, weightDecay: 0.1, clip: 1, evalEvery: evalEvery,
+                         evalWindows: evalWindows)
+    }
+
     /// nanoGPT's get_lr with these knobs.
     public var schedule: LearningRateSchedule {
         .nanoGPT(lr: learningRate, minLR: minLearningRate, warmupSteps: warmupSteps, decaySteps: decaySteps)
@@ -72,19 +81,20 @@ public func gptTrainingFlags(_ options: Options, quick: Bool, steps: (normal: In
     func pick(_ value: (normal: Int, quick: Int)) -> Int { quick ? value.quick : value.normal }
     let stepCount = options.int("steps", default: pick(steps), range: 1...10_000_000,
                                 help: "\(stepsHelp) (--quick: \(steps.quick))")
-    let batch = options.int("batch", default: quick ? 8 : 12, range: 1...4096, help: "sequences per step B (--quick: 8)")
-    let learningRate = options.float("lr", default: quick ? 3e-3 : 1e-3, range: 1e-7...10,
+    let nano = GPTTrainingFlags.nanoGPTCPU()
+    let batch = options.int("batch", default: quick ? 8 : nano.batchSize, range: 1...4096, help: "sequences per step B (--quick: 8)")
+    let learningRate = options.float("lr", default: quick ? 3e-3 : nano.learningRate, range: 1e-7...10,
                                      help: "peak learning rate (--quick: 3e-3)")
-    let minLearningRate = options.float("min-lr", default: quick ? 3e-4 : 1e-4, range: 0...10,
+    let minLearningRate = options.float("min-lr", default: quick ? 3e-4 : nano.minLearningRate, range: 0...10,
                                         help: "learning rate at the end of the cosine (--quick: 3e-4)")
-    let warmup = options.int("warmup", default: quick ? 10 : 100, range: 0...10_000_000,
+    let warmup = options.int("warmup", default: quick ? 10 : nano.warmupSteps, range: 0...10_000_000,
                              help: "linear warm-up steps (--quick: 10)")
     let decay = options.int("decay-steps", default: 0, range: 0...10_000_000, shownDefault: "--steps",
                             help: "step at which the cosine reaches --min-lr; 0: --steps")
-    let beta2 = options.float("beta2", default: 0.99, range: 0...0.999_999, help: "AdamW's β₂ (β₁ is 0.9)")
-    let weightDecay = options.float("weight-decay", default: 0.1, range: 0...10,
+    let beta2 = options.float("beta2", default: nano.beta2, range: 0...0.999_999, help: "AdamW's β₂ (β₁ is 0.9)")
+    let weightDecay = options.float("weight-decay", default: nano.weightDecay, range: 0...10,
                                     help: "AdamW weight decay on the matrices (not on gains and biases)")
-    let clip = options.float("clip", default: 1, range: 0...1e6, help: "clip the gradient to this global norm; 0: off")
+    let clip = options.float("clip", default: nano.clip, range: 0...1e6, help: "clip the gradient to this global norm; 0: off")
     let every = options.int("eval-every", default: pick(evalEvery), range: 1...10_000_000,
                             help: "evaluate the validation loss every this many steps (--quick: \(evalEvery.quick))")
     let windows = options.int("eval-windows", default: pick(evalWindows), range: 0...10_000_000,

@@ -89,11 +89,21 @@ extension GPT: LanguageModel {
         return decode(Array(state.tokens.suffix(T)), into: cache)
     }
 
+    /// The dropout generator, and the architecture: RMSNorm and LayerNorm, Pre-LN and Post-LN,
+    /// GELU and ReLU have tensors of the same shapes, so the shapes alone cannot tell a
+    /// checkpoint of another model from one of this model.
     public func resumeState() -> (tensors: [NamedTensor], metadata: [String: String]) {
-        ([], ["gpt_dropout_rng": String(dropoutRNG.state)])
+        ([], ["gpt_dropout_rng": String(dropoutRNG.state), "gpt_config": config.json.serialized()])
     }
 
     public func restoreResumeState(tensors: [String: NamedTensor], metadata: [String: String]) throws {
+        if let text = metadata["gpt_config"] {
+            let saved = try GPTConfig(json: try JSONValue.parse(text))
+            guard saved == config else {
+                throw WorkbookError("holds a GPT with \(text), this run builds \(config.json.serialized()): "
+                                    + "give the model flags it was trained with")
+            }
+        }
         guard let text = metadata["gpt_dropout_rng"], let state = UInt64(text) else {
             throw WorkbookError("checkpoint lacks the GPT's dropout generator state (gpt_dropout_rng)")
         }

@@ -42,13 +42,11 @@ func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
         let (train, validation) = corpus.split()
         var rng = SplitMix64(seed: 1337)
         let config = GPTConfig(vocabularySize: corpus.vocabulary.size)
-        let B = 12, T = config.context
-        let model = try GPT(config: config, maxBatch: B, rng: &rng)
         // week 8's training step exactly: the shared trainer with nanoGPT's CPU settings
-        let training = LanguageModelTrainingConfig(
-            steps: 2000, batchSize: B, blockSize: T, learningRate: 1e-3, clip: 1, optimizer: .adamw,
-            schedule: .nanoGPT(lr: 1e-3, minLR: 1e-4, warmupSteps: 100, decaySteps: 2000),
-            beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, evalEvery: 1_000_000, evalWindows: 1, evalBatch: B)
+        let T = config.context
+        let training = GPTTrainingFlags.nanoGPTCPU(evalEvery: 1_000_000, evalWindows: 1).trainingConfig(context: T)
+        let B = training.batchSize
+        let model = try GPT(config: config, maxBatch: B, rng: &rng)
         let trainer = try LanguageModelTrainer(model: model, train: train, validation: validation, config: training,
                                                rng: SplitMix64(seed: 1337))
         let flopsPerStep = config.trainingFLOPsPerToken * Double(B * T)

@@ -163,4 +163,29 @@ func checkWholeModel(_ model: GPT, inputs: [Int], targets: [Int], training: Bool
             rng: SplitMix64(seed: 1))
         #expect(throws: WorkbookError.self) { try other.resume(from: path) }
     }
+
+    @Test func resumeRefusesAnotherArchitectureWithTheSameShapes() throws {
+        // LayerNorm and RMSNorm without biases have the same tensors; only the saved config tells them apart
+        let corpus = try TextCorpus(text: String(repeating: "to be or not to be. ", count: 40), name: "toy")
+        let (train, validation) = corpus.split()
+        let path = "/tmp/week08-architecture-test-\(getpid()).safetensors"
+        defer { unlink(path) }
+        func trainer(_ norm: GPTConfig.Norm, checkpoint: String?) throws -> LanguageModelTrainer {
+            var rng = SplitMix64(seed: 2)
+            let model = try GPT(config: GPTConfig(vocabularySize: corpus.vocabulary.size, context: 8, layers: 1, heads: 2,
+                                                  width: 8, norm: norm), maxBatch: 2, rng: &rng)
+            var training = gptTraining(steps: 2, batch: 2, context: 8, lr: 1e-3, warmup: 1)
+            training.checkpointPath = checkpoint
+            return try LanguageModelTrainer(model: model, train: train, validation: validation, config: training,
+                                            rng: SplitMix64(seed: 2))
+        }
+        try trainer(.layerNorm, checkpoint: path).train(label: "layernorm")
+        do {
+            try trainer(.rmsNorm, checkpoint: nil).resume(from: path)
+            Issue.record("an RMSNorm model resumed from a LayerNorm checkpoint")
+        } catch let error as WorkbookError {
+            #expect(error.message.contains("give the model flags it was trained with"), "\(error.message)")
+        }
+        try trainer(.layerNorm, checkpoint: nil).resume(from: path)
+    }
 }

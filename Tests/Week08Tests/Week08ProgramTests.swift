@@ -50,8 +50,12 @@ import Darwin
         let variants = week08Variants("prenorm-vs-postnorm", config: config)
         #expect(variants.map(\.0) == ["Pre-LN", "Post-LN"])
         var model = config.model
-        var schedule = LearningRateSchedule.nanoGPT(lr: 1e-3, minLR: 1e-4, warmupSteps: 100, decaySteps: 1000)
-        variants[1].1(&model, &schedule)
+        var flags = config.trainingFlags
+        flags.learningRate = 1e-3
+        flags.warmupSteps = 100
+        flags.decaySteps = 1000
+        variants[1].1(&model, &flags)
+        let schedule = flags.schedule
         #expect(!model.preNorm)
         #expect(schedule.learningRate(step: 0) == 5e-3)
     }

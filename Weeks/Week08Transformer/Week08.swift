@@ -107,17 +107,14 @@ func naturalLog(_ x: Double) -> Double { log(x) }
 // MARK: - Experiments
 
 /// The variants of one experiment: a legend name and how it changes the model (and the
-/// learning-rate schedule).
-func week08Variants(_ experiment: String, config: Week08Config) -> [(String, (inout GPTConfig, inout LearningRateSchedule) -> Void)] {
+/// training knobs).
+func week08Variants(_ experiment: String, config: Week08Config) -> [(String, (inout GPTConfig, inout GPTTrainingFlags) -> Void)] {
     let width = config.model.width
     switch experiment {
     case "prenorm-vs-postnorm":
         // no warm-up and a higher peak: where Post-LN's unnormalised residual path hurts
-        let hot: (inout LearningRateSchedule) -> Void = { schedule in
-            guard case .nanoGPT(_, let minLR, _, let decaySteps) = schedule else { return }
-            schedule = .nanoGPT(lr: config.experimentLearningRate, minLR: minLR, warmupSteps: 0, decaySteps: decaySteps)
-        }
-        return [("Pre-LN", { _, s in hot(&s) }), ("Post-LN", { m, s in m.preNorm = false; hot(&s) })]
+        let hot: (inout GPTTrainingFlags) -> Void = { $0.warmupSteps = 0; $0.learningRate = config.experimentLearningRate }
+        return [("Pre-LN", { _, t in hot(&t) }), ("Post-LN", { m, t in m.preNorm = false; hot(&t) })]
     case "layernorm-vs-rmsnorm":
         return [("LayerNorm", { m, _ in m.norm = .layerNorm }), ("RMSNorm", { m, _ in m.norm = .rmsNorm })]
     case "gelu-vs-relu":
@@ -141,21 +138,18 @@ func runWeek08Experiment(_ experiment: String, data: CharacterData, config: Week
                          log: @escaping (String) -> Void) throws -> [Week08Run] {
     var runs: [Week08Run] = []
     for (name, change) in week08Variants(experiment, config: config) {
-        var model = config.model, training = config.training
+        var model = config.model, flags = config.trainingFlags
         let steps = config.experimentSteps
-        training.steps = steps
-        training.evalEvery = max(1, steps / 10)
-        var schedule = LearningRateSchedule.nanoGPT(lr: config.trainingFlags.learningRate,
-                                                    minLR: config.trainingFlags.minLearningRate,
-                                                    warmupSteps: config.trainingFlags.warmupSteps, decaySteps: steps)
-        change(&model, &schedule)
-        training.schedule = schedule
+        flags.steps = steps
+        flags.decaySteps = steps
+        flags.evalEvery = max(1, steps / 10)
+        change(&model, &flags)
         model.vocabularySize = data.vocabulary.size
         var rng = SplitMix64(seed: config.common.seed)
-        let gpt = try GPT(config: model, maxBatch: training.batchSize, rng: &rng)
-        let trainer = try makeWeek08Trainer(gpt, config: training, data: data, checkpoint: nil, configJSON: model.json,
-                                            seed: config.common.seed)
-        log("\(experiment): \(name), \(gpt.parameterCount) parameters, lr \(schedule.learningRate(step: steps / 10)) at step \(steps / 10)")
+        let gpt = try GPT(config: model, maxBatch: flags.batchSize, rng: &rng)
+        let trainer = try makeWeek08Trainer(gpt, config: flags.trainingConfig(context: model.context), data: data,
+                                            checkpoint: nil, configJSON: model.json, seed: config.common.seed)
+        log("\(experiment): \(name), \(gpt.parameterCount) parameters, lr \(flags.schedule.learningRate(step: steps / 10)) at step \(steps / 10)")
         runs.append(try trainWeek08(trainer, model: gpt, label: name, peakFLOPS: peakFLOPS, log: log))
     }
     return runs
