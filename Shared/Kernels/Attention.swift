@@ -1,196 +1,226 @@
-// The two matrix products of attention, for all batches and heads at once (weeks 7-9):
-//   scores = q·kᵀ·scale        out = att·v
-// One strided batched GEMM does both: every (batch, head) pair names a matrix by a batch
-// stride, a head stride and a row stride per operand, so Q, K and V are read straight out of
-// a fused (B, T, 3C) projection and the output is written into (B, T, C), with no permute
-// copies. The B·H independent pairs are spread across cores with `parallelFor`. (The softmax
-// in between lives in Softmax.swift.)
-// Reference: Vaswani et al. https://arxiv.org/abs/1706.03762, section 3.2.1.
+// Scaled dot-product attention, forward and backward, the one pair every attention in the book
+// calls: week 7's MultiHeadSelfAttention, the GPT's training pass and its KV-cache decoding.
+//   out = softmax(Q·Kᵀ/√D + mask)·V, per (batch, head)
+// Q, K and V are read token-major, as the projections produce them: position i of batch entry
+// b is one row, and head h owns D consecutive columns of it, so a fused (B, T, 3C) q|k|v buffer
+// is read in place (query = qkv, key = qkv + C, value = qkv + 2C, row stride 3C) and the output
+// lands in (B, T, C) with no permute copies. Each (batch, head) pair runs its three steps
+// (scores, masked softmax, weighted sum) on one thread while its T×T block is in cache; the
+// B·H pairs are spread across cores.
+// Reference: Vaswani et al. https://arxiv.org/abs/1706.03762, section 3.2; llm.c attention_forward.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// For every b in 0..<batch and h in 0..<heads:  C_bh = α·op(A_bh)·op(B_bh) + β·C_bh,
-/// where matrix X_bh starts at X + b·batchStrideX + h·headStrideX and its rows are ldX apart:
-///   op(A_bh): (M, K) — A_bh stored (M, K), or (K, M) when transposeA
-///   op(B_bh): (K, N) — B_bh stored (K, N), or (N, K) when transposeB
-///   C_bh:     (M, N); β = 0 overwrites, β = 1 accumulates.
-/// Example, attention scores from a fused QKV buffer (B, T, 3C) with H heads of D = C/H:
-/// Q_bh = qkv + b·T·3C + h·D and K_bh = that + C, both with ld 3C, batch stride T·3C and
-/// head stride D. The C_bh must not overlap (each pair is written by one thread).
-/// Each pair is one single-threaded `gemm`, and the pairs are split across cores, so the
-/// result does not depend on the thread count.
-public func batchedGemm(transposeA: Bool = false, transposeB: Bool = false,
-                        batch: Int, heads: Int = 1, m M: Int, n N: Int, k K: Int,
-                        alpha: Float = 1,
-                        a A: UnsafePointer<Float>, lda: Int, batchStrideA: Int, headStrideA: Int = 0,
-                        b B: UnsafePointer<Float>, ldb: Int, batchStrideB: Int, headStrideB: Int = 0,
-                        beta: Float = 0,
-                        c C: UnsafeMutablePointer<Float>, ldc: Int, batchStrideC: Int, headStrideC: Int = 0) {
-    precondition(batch >= 0 && heads >= 0, "batchedGemm: negative batch \(batch) or heads \(heads)")
-    if batch == 0 || heads == 0 || M == 0 || N == 0 { return }
-    parallelFor(batch * heads) { pair in
-        let b = pair / heads, h = pair % heads
-        gemm(transposeA: transposeA, transposeB: transposeB, m: M, n: N, k: K, alpha: alpha,
-             a: A + b * batchStrideA + h * headStrideA, lda: lda,
-             b: B + b * batchStrideB + h * headStrideB, ldb: ldb,
-             beta: beta, c: C + b * batchStrideC + h * headStrideC, ldc: ldc, threads: 1)
+/// Which keys each query may see. A masked score is −∞ before the softmax, so it gets weight 0.
+///   causal: query i sits at absolute position queryOffset + i and sees keys 0...queryOffset + i.
+///           queryOffset > 0 when the queries are the last Tq of a longer sequence: decoding
+///           with a cache of Tk keys and Tq new queries has queryOffset = Tk − Tq.
+///   keyLengths: (B), optional. In sequence b only keys 0..<keyLengths[b] are real; the rest is
+///           padding that nobody may attend to.
+/// Either way the visible keys of a row are a prefix 0..<visible of the Tk keys. A row that can
+/// see no key at all (keyLengths[b] = 0) gets all-zero weights and a zero output, never NaN (0/0).
+public struct AttentionMask: Equatable, Sendable {
+    public var causal: Bool
+    public var queryOffset: Int
+    public var keyLengths: [Int]?
+
+    public init(causal: Bool = false, queryOffset: Int = 0, keyLengths: [Int]? = nil) {
+        precondition(queryOffset >= 0, "AttentionMask: queryOffset must be >= 0, got \(queryOffset)")
+        self.causal = causal
+        self.queryOffset = queryOffset
+        self.keyLengths = keyLengths
+    }
+
+    public static let none = AttentionMask()
+
+    /// Keys 0..<visibleKeys(...) are visible to query i of sequence b (out of Tk keys).
+    @inlinable
+    public func visibleKeys(batch b: Int, query i: Int, keys Tk: Int) -> Int {
+        var visible = Tk
+        if causal { visible = min(visible, queryOffset + i + 1) }
+        if let keyLengths { visible = min(visible, keyLengths[b]) }
+        return max(0, visible)
     }
 }
 
-/// For every i in 0..<batch: c_i = α·op(a_i)·op(b_i) + β·c_i, where a_i, b_i, c_i are the
-/// i-th matrices of contiguous stacks (`batchedGemm` with dense strides).
-///   a: (batch, M, K), or (batch, K, M) when transposeA
-///   b: (batch, K, N), or (batch, N, K) when transposeB
-///   c: (batch, M, N); β = 0 overwrites, β = 1 accumulates.
-public func batchedMatmul(_ c: inout [Float], _ a: [Float], _ b: [Float], batch: Int,
-                          m M: Int, n N: Int, k K: Int,
-                          transposeA: Bool = false, transposeB: Bool = false,
-                          alpha: Float = 1, beta: Float = 0) {
-    requireCount(a, batch * M * K, "batchedMatmul: a")
-    requireCount(b, batch * K * N, "batchedMatmul: b")
-    requireCount(c, batch * M * N, "batchedMatmul: c")
-    if batch == 0 || M == 0 || N == 0 { return }
-    // the i-th matrices start M·K, K·N and M·N values further on
-    batchedGemm(transposeA: transposeA, transposeB: transposeB, batch: batch, m: M, n: N, k: K,
-                alpha: alpha,
-                a: a, lda: max(1, transposeA ? M : K), batchStrideA: M * K,
-                b: b, ldb: max(1, transposeB ? K : N), batchStrideB: K * N,
-                beta: beta, c: &c, ldc: N, batchStrideC: M * N)
+/// Where the rows of Q, K, V and the output sit, and how many there are.
+///   Row i of batch entry b of an operand starts (b·rows + i)·rowStride values in; head h is
+///   columns h·D ..< (h + 1)·D of the row. Tq query rows and output rows, Tk key and value rows.
+public struct AttentionLayout: Equatable, Sendable {
+    public var batch: Int, heads: Int, queries: Int, keys: Int, headSize: Int
+    public var queryRowStride: Int, keyRowStride: Int, valueRowStride: Int, outRowStride: Int
+
+    /// batch B, heads H, queries Tq, keys Tk, head size D; every row stride defaults to H·D.
+    public init(batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int, headSize D: Int,
+                queryRowStride: Int? = nil, keyRowStride: Int? = nil, valueRowStride: Int? = nil,
+                outRowStride: Int? = nil) {
+        precondition(B >= 0 && H >= 1 && Tq >= 0 && Tk >= 0 && D >= 1,
+                     "AttentionLayout: need B >= 0, H >= 1, Tq, Tk >= 0, D >= 1; got \(B), \(H), \(Tq), \(Tk), \(D)")
+        batch = B; heads = H; queries = Tq; keys = Tk; headSize = D
+        self.queryRowStride = queryRowStride ?? H * D
+        self.keyRowStride = keyRowStride ?? H * D
+        self.valueRowStride = valueRowStride ?? H * D
+        self.outRowStride = outRowStride ?? H * D
+        precondition(min(self.queryRowStride, self.keyRowStride, self.valueRowStride, self.outRowStride) >= H * D,
+                     "AttentionLayout: a row stride is narrower than the H·D = \(H * D) columns of the heads")
+    }
+
+    /// The layout of causal self-attention over a fused q|k|v projection: qkv (B, T, 3C) read
+    /// with row stride 3C, out (B, T, C).
+    public static func fusedSelfAttention(batch B: Int, length T: Int, width C: Int, heads H: Int) -> AttentionLayout {
+        AttentionLayout(batch: B, heads: H, queries: T, keys: T, headSize: C / H,
+                        queryRowStride: 3 * C, keyRowStride: 3 * C, valueRowStride: 3 * C, outRowStride: C)
+    }
+
+    /// 1/√D: keeps the scores' variance near 1 when q and k have unit-variance entries, so the
+    /// softmax does not saturate into a one-hot (whose gradient vanishes) as D grows.
+    public var scale: Float { 1 / Float(headSize).squareRoot() }
+    /// Values in the (B, H, Tq, Tk) weights buffer.
+    public var weightCount: Int { batch * heads * queries * keys }
+
+    /// Pairs run on one thread when there is less work than this (multiply-adds of both
+    /// products): one decoded token's attention is cheaper than waking a second core.
+    static let minimumParallelWork = 65_536
+    var threadsToUse: Int? { 2 * weightCount * headSize < AttentionLayout.minimumParallelWork ? 1 : nil }
 }
 
-// MARK: - Attention on token-major buffers
-
-// The pointer forms below take Q, K, V and the output token-major, as the projections produce
-// them: position t of batch entry b is one row, and head h owns D consecutive columns of it.
-//   query: row (b, i) at query + (b·Tq + i)·queryRowStride, head h at column h·D
-//   key, value: row (b, j) at key + (b·Tk + j)·keyRowStride (value: valueRowStride)
-//   out: row (b, i) at out + (b·Tq + i)·outRowStride
-// For a fused (B, T, 3C) buffer: query = qkv, key = qkv + C, value = qkv + 2C, strides 3C;
-// for a (B, T, C) output: outRowStride C. Scores and attention weights are (B, H, Tq, Tk).
-
-/// scores[b, h, i, j] = scale · Σ_d q[b, i, h·D + d]·k[b, j, h·D + d].
-///   scores: (B, H, Tq, Tk), overwritten.   scale: usually 1/√D.
-/// Every (i, j) pair is computed; a masked softmax afterwards gives the masked ones weight 0.
-public func attentionScoresForward(_ scores: UnsafeMutablePointer<Float>,
-                                   query: UnsafePointer<Float>, queryRowStride: Int,
-                                   key: UnsafePointer<Float>, keyRowStride: Int,
-                                   batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int,
-                                   headSize D: Int, scale: Float) {
-    // per (b, h): scores (Tq, Tk) = scale · q (Tq, D) · kᵀ (D, Tk)
-    batchedGemm(transposeB: true, batch: B, heads: H, m: Tq, n: Tk, k: D, alpha: scale,
-                a: query, lda: queryRowStride, batchStrideA: Tq * queryRowStride, headStrideA: D,
-                b: key, ldb: keyRowStride, batchStrideB: Tk * keyRowStride, headStrideB: D,
-                beta: 0, c: scores, ldc: Tk, batchStrideC: H * Tq * Tk, headStrideC: Tq * Tk)
+/// Attention forward.
+///   out[b, i, h·D ..< (h+1)·D] = Σ_j weights[b, h, i, j] · v[b, j, h·D ..< (h+1)·D]
+///   probs[b, h, i, :] = softmax over the visible keys of q[b, i, h]·k[b, j, h] / √D, 0 elsewhere
+///   query: Tq rows, key, value: Tk rows, out: Tq rows (strides from `layout`); out's head
+///   columns are overwritten, any other columns of a wider row are left alone.
+///   probs: (B, H, Tq, Tk), overwritten (kept for the backward and for attention maps).
+///   dropout: optional (mask, weights), both (B, H, Tq, Tk): weights = probs ⊙ mask is written
+///   and used in place of probs (the mask from `dropoutMask`, drawn by the caller).
+public func attentionForward(_ out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
+                             query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+                             layout: AttentionLayout, mask: AttentionMask,
+                             dropout: (mask: UnsafePointer<Float>, weights: UnsafeMutablePointer<Float>)? = nil) {
+    let B = layout.batch, H = layout.heads, Tq = layout.queries, Tk = layout.keys, D = layout.headSize
+    if let lengths = mask.keyLengths {
+        precondition(lengths.count == B && lengths.allSatisfy { $0 >= 0 && $0 <= Tk },
+                     "attentionForward: keyLengths needs \(B) lengths in 0...\(Tk), got \(lengths)")
+    }
+    parallelFor(B * H, threads: layout.threadsToUse) { pair in
+        let b = pair / H, h = pair % H
+        let q = query + b * Tq * layout.queryRowStride + h * D
+        let k = key + b * Tk * layout.keyRowStride + h * D
+        let v = value + b * Tk * layout.valueRowStride + h * D
+        let o = out + b * Tq * layout.outRowStride + h * D
+        let p = probs + pair * Tq * Tk
+        // pass 1: scores = q·kᵀ/√D, (Tq, D)·(D, Tk), the 1/√D folded into alpha
+        if Tk > 0 {
+            gemm(transposeB: true, m: Tq, n: Tk, k: D, alpha: layout.scale, a: q, lda: layout.queryRowStride,
+                 b: k, ldb: layout.keyRowStride, c: p, ldc: Tk, threads: 1)
+        }
+        // pass 2: softmax over each row's visible prefix; the masked rest is exactly 0
+        for i in 0..<Tq {
+            let row = p + i * Tk
+            let visible = mask.visibleKeys(batch: b, query: i, keys: Tk)
+            if visible > 0 { _ = softmaxRow(row, row, visible: visible) }
+            for j in visible..<Tk { row[j] = 0 }
+        }
+        var used = UnsafePointer(p)
+        if let dropout {
+            let w = dropout.weights + pair * Tq * Tk, m = dropout.mask + pair * Tq * Tk
+            for n in 0..<(Tq * Tk) { w[n] = p[n] * m[n] }
+            used = UnsafePointer(w)
+        }
+        // pass 3: out = weights·v, (Tq, Tk)·(Tk, D), into this head's D columns
+        gemm(m: Tq, n: D, k: Tk, a: used, lda: Tk, b: v, ldb: layout.valueRowStride,
+             c: o, ldc: layout.outRowStride, threads: 1)
+    }
 }
 
-/// Backward of the token-major `attentionScoresForward`. Adds into dQuery and dKey, which
-/// have the layouts (and strides) of query and key (for a fused dQKV buffer: dQuery = dqkv,
-/// dKey = dqkv + C, strides 3C).
-/// forward: S = scale · Q·Kᵀ per (b, h), so
-///   dQ += scale · dS·K        dK += scale · dSᵀ·Q
-///   dScores: (B, H, Tq, Tk)
-public func attentionScoresBackward(dQuery: UnsafeMutablePointer<Float>, dKey: UnsafeMutablePointer<Float>,
-                                    dScores: UnsafePointer<Float>,
-                                    query: UnsafePointer<Float>, queryRowStride: Int,
-                                    key: UnsafePointer<Float>, keyRowStride: Int,
-                                    batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int,
-                                    headSize D: Int, scale: Float) {
-    // dQ (Tq, D) += scale · dS (Tq, Tk) · K (Tk, D)
-    batchedGemm(batch: B, heads: H, m: Tq, n: D, k: Tk, alpha: scale,
-                a: dScores, lda: Tk, batchStrideA: H * Tq * Tk, headStrideA: Tq * Tk,
-                b: key, ldb: keyRowStride, batchStrideB: Tk * keyRowStride, headStrideB: D,
-                beta: 1, c: dQuery, ldc: queryRowStride, batchStrideC: Tq * queryRowStride, headStrideC: D)
-    // dK (Tk, D) += scale · dSᵀ (Tk, Tq) · Q (Tq, D)
-    batchedGemm(transposeA: true, batch: B, heads: H, m: Tk, n: D, k: Tq, alpha: scale,
-                a: dScores, lda: Tk, batchStrideA: H * Tq * Tk, headStrideA: Tq * Tk,
-                b: query, ldb: queryRowStride, batchStrideB: Tq * queryRowStride, headStrideB: D,
-                beta: 1, c: dKey, ldc: keyRowStride, batchStrideC: Tk * keyRowStride, headStrideC: D)
+/// Backward of `attentionForward`. Adds into dQuery, dKey and dValue (laid out as query, key
+/// and value); scratch (B, H, Tq, Tk) is overwritten. With W the weights used (probs, or
+/// probs ⊙ mask with dropout), walking the forward's passes in reverse:
+///   pass 3 was out = W·v          ->  dW = dOut·vᵀ (Tq, Tk)      dv += Wᵀ·dOut (Tk, D)
+///   (dropout: W = probs ⊙ mask    ->  dProbs = dW ⊙ mask)
+///   pass 2 was probs = softmax    ->  dScores = probs ⊙ (dProbs − Σ_j probs·dProbs), row by row
+///                                     over the visible keys (masked keys have probs 0: no gradient)
+///   pass 1 was scores = q·kᵀ/√D   ->  dq += dScores·k/√D (Tq, D)   dk += dScoresᵀ·q/√D (Tk, D)
+///   dOut: laid out as out.   probs (and dropout's mask and weights): from the forward.
+public func attentionBackward(dQuery: UnsafeMutablePointer<Float>, dKey: UnsafeMutablePointer<Float>,
+                              dValue: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                              dOut: UnsafePointer<Float>, probs: UnsafePointer<Float>,
+                              query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+                              layout: AttentionLayout, mask: AttentionMask,
+                              dropout: (mask: UnsafePointer<Float>, weights: UnsafePointer<Float>)? = nil) {
+    let B = layout.batch, H = layout.heads, Tq = layout.queries, Tk = layout.keys, D = layout.headSize
+    if Tk == 0 { return }
+    let qs = layout.queryRowStride, ks = layout.keyRowStride, vs = layout.valueRowStride, os = layout.outRowStride
+    parallelFor(B * H, threads: layout.threadsToUse) { pair in
+        let b = pair / H, h = pair % H
+        let q = query + b * Tq * qs + h * D, dq = dQuery + b * Tq * qs + h * D
+        let k = key + b * Tk * ks + h * D, dk = dKey + b * Tk * ks + h * D
+        let v = value + b * Tk * vs + h * D, dv = dValue + b * Tk * vs + h * D
+        let dO = dOut + b * Tq * os + h * D
+        let p = probs + pair * Tq * Tk
+        let used = (dropout?.weights ?? probs) + pair * Tq * Tk
+        let dS = scratch + pair * Tq * Tk
+        // pass 3 was out = W·v
+        gemm(transposeB: true, m: Tq, n: Tk, k: D, a: dO, lda: os, b: v, ldb: vs, c: dS, ldc: Tk, threads: 1)
+        gemm(transposeA: true, m: Tk, n: D, k: Tq, a: used, lda: Tk, b: dO, ldb: os, beta: 1,
+             c: dv, ldc: vs, threads: 1)
+        if let dropout {
+            let m = dropout.mask + pair * Tq * Tk
+            for n in 0..<(Tq * Tk) { dS[n] *= m[n] }
+        }
+        // pass 2 was probs = softmax(scores) over each row's visible keys
+        for i in 0..<Tq {
+            let pRow = p + i * Tk, gRow = dS + i * Tk
+            let visible = mask.visibleKeys(batch: b, query: i, keys: Tk)
+            var dot: Float = 0
+            for j in 0..<visible { dot += pRow[j] * gRow[j] }
+            for j in 0..<visible { gRow[j] = pRow[j] * (gRow[j] - dot) }
+            for j in visible..<Tk { gRow[j] = 0 }
+        }
+        // pass 1 was scores = q·kᵀ/√D
+        gemm(m: Tq, n: D, k: Tk, alpha: layout.scale, a: dS, lda: Tk, b: k, ldb: ks, beta: 1,
+             c: dq, ldc: qs, threads: 1)
+        gemm(transposeA: true, m: Tk, n: D, k: Tq, alpha: layout.scale, a: dS, lda: Tk, b: q, ldb: qs, beta: 1,
+             c: dk, ldc: ks, threads: 1)
+    }
 }
 
-/// Weighted sum of values: out[b, i, h·D + d] = Σ_j att[b, h, i, j] · v[b, j, h·D + d].
-///   attention: (B, H, Tq, Tk) (softmax rows)   out: token-major, head h's D columns
-///   overwritten (the other columns of a wider row are left alone).
-public func attentionValuesForward(_ out: UnsafeMutablePointer<Float>, outRowStride: Int,
-                                   attention: UnsafePointer<Float>,
-                                   value: UnsafePointer<Float>, valueRowStride: Int,
-                                   batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int,
-                                   headSize D: Int) {
-    // per (b, h): out (Tq, D) = att (Tq, Tk) · v (Tk, D)
-    batchedGemm(batch: B, heads: H, m: Tq, n: D, k: Tk,
-                a: attention, lda: Tk, batchStrideA: H * Tq * Tk, headStrideA: Tq * Tk,
-                b: value, ldb: valueRowStride, batchStrideB: Tk * valueRowStride, headStrideB: D,
-                beta: 0, c: out, ldc: outRowStride, batchStrideC: Tq * outRowStride, headStrideC: D)
-}
-
-/// Backward of the token-major `attentionValuesForward`. Adds into dAttention (B, H, Tq, Tk)
-/// and dValue (the layout and stride of value).
-/// forward: O = A·V per (b, h), so
-///   dA += dO·Vᵀ        dV += Aᵀ·dO
-///   dOut: the layout and stride of out.
-public func attentionValuesBackward(dAttention: UnsafeMutablePointer<Float>,
-                                    dValue: UnsafeMutablePointer<Float>,
-                                    dOut: UnsafePointer<Float>, outRowStride: Int,
-                                    attention: UnsafePointer<Float>,
-                                    value: UnsafePointer<Float>, valueRowStride: Int,
-                                    batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int,
-                                    headSize D: Int) {
-    // dA (Tq, Tk) += dO (Tq, D) · Vᵀ (D, Tk)
-    batchedGemm(transposeB: true, batch: B, heads: H, m: Tq, n: Tk, k: D,
-                a: dOut, lda: outRowStride, batchStrideA: Tq * outRowStride, headStrideA: D,
-                b: value, ldb: valueRowStride, batchStrideB: Tk * valueRowStride, headStrideB: D,
-                beta: 1, c: dAttention, ldc: Tk, batchStrideC: H * Tq * Tk, headStrideC: Tq * Tk)
-    // dV (Tk, D) += Aᵀ (Tk, Tq) · dO (Tq, D)
-    batchedGemm(transposeA: true, batch: B, heads: H, m: Tk, n: D, k: Tq,
-                a: attention, lda: Tk, batchStrideA: H * Tq * Tk, headStrideA: Tq * Tk,
-                b: dOut, ldb: outRowStride, batchStrideB: Tq * outRowStride, headStrideB: D,
-                beta: 1, c: dValue, ldc: valueRowStride, batchStrideC: Tk * valueRowStride, headStrideC: D)
-}
-
-// MARK: - Array forms on (B, H, T, D) stacks
-
-/// Attention scores: scores[b, h, t, s] = scale · Σ_d q[b, h, t, d]·k[b, h, s, d].
-///   query, key: (B, H, T, D)   scores: (B, H, T, T), overwritten.   scale: usually 1/√D.
-/// Every (t, s) pair is computed; a causal softmax afterwards gives the masked ones weight 0.
-public func attentionScoresForward(_ scores: inout [Float], query: [Float], key: [Float],
-                                   batch B: Int, heads H: Int, time T: Int, headSize D: Int,
-                                   scale: Float) {
-    // per (b, h): scores (T, T) = scale · q (T, D) · kᵀ (D, T)
-    batchedMatmul(&scores, query, key, batch: B * H, m: T, n: T, k: D,
-                  transposeB: true, alpha: scale, beta: 0)
-}
-
-/// Backward of `attentionScoresForward`. Adds into dQuery and dKey.
-/// forward: S = scale · Q·Kᵀ per (b, h), so
-///   dQ += scale · dS·K        dK += scale · dSᵀ·Q
-///   dQuery, dKey, query, key: (B, H, T, D)   dScores: (B, H, T, T)
-public func attentionScoresBackward(dQuery: inout [Float], dKey: inout [Float], dScores: [Float],
-                                    query: [Float], key: [Float],
-                                    batch B: Int, heads H: Int, time T: Int, headSize D: Int,
-                                    scale: Float) {
-    // dQ (T, D) += scale · dS (T, T) · K (T, D)
-    batchedMatmul(&dQuery, dScores, key, batch: B * H, m: T, n: D, k: T, alpha: scale, beta: 1)
-    // dK (T, D) += scale · dSᵀ (T, T) · Q (T, D)
-    batchedMatmul(&dKey, dScores, query, batch: B * H, m: T, n: D, k: T,
-                  transposeA: true, alpha: scale, beta: 1)
-}
-
-/// Weighted sum of values: out[b, h, t, :] = Σ_s att[b, h, t, s] · v[b, h, s, :].
-///   attention: (B, H, T, T) (softmax rows)   value: (B, H, T, D)   out: (B, H, T, D), overwritten.
-public func attentionValuesForward(_ out: inout [Float], attention: [Float], value: [Float],
-                                   batch B: Int, heads H: Int, time T: Int, headSize D: Int) {
-    // per (b, h): out (T, D) = att (T, T) · v (T, D)
-    batchedMatmul(&out, attention, value, batch: B * H, m: T, n: D, k: T, beta: 0)
-}
-
-/// Backward of `attentionValuesForward`. Adds into dAttention and dValue.
-/// forward: O = A·V per (b, h), so
-///   dA += dO·Vᵀ        dV += Aᵀ·dO
-///   dAttention, attention: (B, H, T, T)   dValue, value, dOut: (B, H, T, D)
-public func attentionValuesBackward(dAttention: inout [Float], dValue: inout [Float], dOut: [Float],
-                                    attention: [Float], value: [Float],
-                                    batch B: Int, heads H: Int, time T: Int, headSize D: Int) {
-    // dA (T, T) += dO (T, D) · Vᵀ (D, T)
-    batchedMatmul(&dAttention, dOut, value, batch: B * H, m: T, n: T, k: D,
-                  transposeB: true, beta: 1)
-    // dV (T, D) += Aᵀ (T, T) · dO (T, D)
-    batchedMatmul(&dValue, attention, dOut, batch: B * H, m: T, n: D, k: T,
-                  transposeA: true, beta: 1)
+/// The reference for `attentionForward`: the definition as plain loops in Double, on the same
+/// layout and mask. Returns out (Tq rows of H·D, contiguous) and probs (B, H, Tq, Tk).
+public func attentionForwardNaive(query: [Float], key: [Float], value: [Float], layout: AttentionLayout,
+                                  mask: AttentionMask) -> (out: [Float], probs: [Float]) {
+    let B = layout.batch, H = layout.heads, Tq = layout.queries, Tk = layout.keys, D = layout.headSize
+    var out = [Float](repeating: 0, count: B * Tq * H * D)
+    var probs = [Float](repeating: 0, count: B * H * Tq * Tk)
+    let scale = 1 / Double(D).squareRoot()
+    for b in 0..<B {
+        for h in 0..<H {
+            for i in 0..<Tq {
+                let visible = mask.visibleKeys(batch: b, query: i, keys: Tk)
+                if visible == 0 { continue }
+                var scores = [Double](repeating: 0, count: visible)
+                for j in 0..<visible {
+                    var dot = 0.0
+                    for d in 0..<D {
+                        dot += Double(query[(b * Tq + i) * layout.queryRowStride + h * D + d])
+                            * Double(key[(b * Tk + j) * layout.keyRowStride + h * D + d])
+                    }
+                    scores[j] = dot * scale
+                }
+                let top = scores.max()!
+                let weights = scores.map { exp($0 - top) }
+                let sum = weights.reduce(0, +)
+                for j in 0..<visible {
+                    let p = weights[j] / sum
+                    probs[((b * H + h) * Tq + i) * Tk + j] = Float(p)
+                    for d in 0..<D {
+                        out[(b * Tq + i) * H * D + h * D + d] += Float(p * Double(value[(b * Tk + j) * layout.valueRowStride + h * D + d]))
+                    }
+                }
+            }
+        }
+    }
+    return (out, probs)
 }

@@ -101,16 +101,17 @@ public func softmaxCrossEntropyForward(losses: inout [Float], probs: inout [Floa
 /// ∂logsumexp/∂z = p and ∂z_y/∂z = onehot(y):
 ///   dLogits[n, :] += (p[n, :] − onehot(y_n)) / N′      (0 for ignored rows)
 ///   dLogits, probs: (N, C), rows rowStride apart (default C); probs from the forward.
-///   targets: (N)
+///   targets: (N). lossScale multiplies the whole gradient (the backward of lossScale × L, for
+///   micro-batches whose gradients are summed).
 public func softmaxCrossEntropyBackward(dLogits: UnsafeMutablePointer<Float>, probs: UnsafePointer<Float>,
                                         targets: UnsafePointer<Int>, rows N: Int, classes C: Int,
-                                        ignoreIndex: Int? = nil, rowStride: Int? = nil) {
+                                        ignoreIndex: Int? = nil, rowStride: Int? = nil, lossScale: Float = 1) {
     precondition(N >= 0, "softmaxCrossEntropyBackward: negative row count \(N)")
     var count = 0
     for n in 0..<N where targets[n] != ignoreIndex { count += 1 }
     if count == 0 { return }
-    // Every counted row has the same upstream gradient 1/N′ (no per-row buffer is allocated).
-    let scale = 1 / Float(count)
+    // Every counted row has the same upstream gradient lossScale/N′ (no per-row buffer).
+    let scale = lossScale / Float(count)
     crossEntropyBackwardRows(dLogits, probs: probs, targets: targets, rows: N, classes: C,
                              rowStride: rowStride ?? C, ignoreIndex: ignoreIndex) { _ in scale }
 }

@@ -3,6 +3,16 @@
 // The mask is drawn from SplitMix64, so a seed fixes it (and the whole training run).
 // Reference: Srivastava et al. 2014, https://jmlr.org/papers/v15/srivastava14a.html
 
+/// Draws a mask without applying it: mask_i = 0 with probability p, 1/(1 − p) otherwise (one
+/// uniform from `rng` per value, in order), the same draws as `dropoutForward`. For a mask that
+/// is applied inside another kernel (attention's weights).   mask: (n values), overwritten.
+public func dropoutMask(_ mask: UnsafeMutablePointer<Float>, count n: Int, probability p: Float,
+                        rng: inout SplitMix64) {
+    precondition(p >= 0 && p < 1, "dropoutMask: probability must be in [0, 1), got \(p)")
+    let keptScale = 1 / (1 - p)
+    for i in 0..<n { mask[i] = p == 0 || rng.uniform() >= p ? keptScale : 0 }
+}
+
 /// Draws a fresh mask and applies it: out = x ⊙ mask, with mask_i = 0 with probability p and
 /// 1/(1 − p) otherwise (one uniform from `rng` per value, in order).
 ///   x, out, mask: (n values); out and mask overwritten (out may be x). p in [0, 1).
@@ -12,12 +22,9 @@ public func dropoutForward(_ out: UnsafeMutablePointer<Float>, mask: UnsafeMutab
                            rng: inout SplitMix64) {
     precondition(p >= 0 && p < 1, "dropoutForward: probability must be in [0, 1), got \(p)")
     precondition(n >= 0, "dropoutForward: negative count \(n)")
-    let keptScale = 1 / (1 - p)
-    for i in 0..<n {
-        // keep when the uniform lands at or above p: probability 1 − p
-        mask[i] = p == 0 || rng.uniform() >= p ? keptScale : 0
-        out[i] = x[i] * mask[i]
-    }
+    // keep when the uniform lands at or above p: probability 1 − p
+    dropoutMask(mask, count: n, probability: p, rng: &rng)
+    for i in 0..<n { out[i] = x[i] * mask[i] }
 }
 
 /// Array form of `dropoutForward`.

@@ -2,6 +2,12 @@
 // positions become vectors). Backward scatters the gradient back into the rows that were used.
 // Reference: https://pytorch.org/docs/stable/generated/torch.nn.Embedding.html
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// out[n, :] = table[ids[n], :]  (a gather).
 ///   ids: (N), each in 0..<V   table: (V, C)   out: (N, C), overwritten.
 /// An id outside the vocabulary stops with a message naming it and its position.
@@ -51,4 +57,25 @@ public func embeddingBackward(dTable: inout [Float], dOut: [Float], ids: [Int],
     requireCount(dTable, V * C, "embeddingBackward: dTable")
     requireCount(dOut, N * C, "embeddingBackward: dOut")
     embeddingBackward(dTable: &dTable, dOut: dOut, ids: ids, tokens: N, vocabulary: V, dimension: C)
+}
+
+/// The sinusoidal position table of "Attention is all you need" (section 3.5):
+///   table[t, 2i] = sin(t / 10000^(2i/C)),  table[t, 2i + 1] = cos(t / 10000^(2i/C)).
+///   table: (T, C), written. A fixed function of position: nothing to learn. Each pair of
+/// columns is a clock of its own frequency, so a shift by k positions is a rotation of each pair.
+public func sinusoidalPositions(_ table: UnsafeMutablePointer<Float>, length T: Int, width C: Int) {
+    for t in 0..<T {
+        for c in 0..<C {
+            let frequency = pow(10_000.0, -Double(c - c % 2) / Double(C))
+            let angle = Double(t) * frequency
+            table[t * C + c] = Float(c % 2 == 0 ? sin(angle) : cos(angle))
+        }
+    }
+}
+
+/// Array form of `sinusoidalPositions`: the (T, C) table.
+public func sinusoidalPositions(length T: Int, width C: Int) -> [Float] {
+    var table = [Float](repeating: 0, count: T * C)
+    sinusoidalPositions(&table, length: T, width: C)
+    return table
 }

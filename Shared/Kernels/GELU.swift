@@ -1,5 +1,7 @@
-// GELU in its tanh form, the transformer's MLP nonlinearity (weeks 8-9), as GPT-2 and llm.c:
-//   gelu(x) = ½·x·(1 + tanh(u)),   u = √(2/π)·(x + 0.044715·x³)
+// GELU, the transformer's MLP nonlinearity (weeks 8-10), in both of its forms:
+//   exact (nanoGPT's nn.GELU(), the book's GPT):  gelu(x) = x·Φ(x) = ½·x·(1 + erf(x/√2))
+//   tanh (GPT-2 and llm.c):  gelu(x) = ½·x·(1 + tanh(u)),   u = √(2/π)·(x + 0.044715·x³)
+// The two differ by less than 1e-3 everywhere; a model must use the one it was trained with.
 // We evaluate ½(1 + tanh u) as σ(2u), the same number (σ(2u) = ½(1 + tanh u) exactly), which
 // avoids the cancellation in 1 + tanh u for very negative u and costs one exp.
 // Reference: Hendrycks & Gimpel, https://arxiv.org/abs/1606.08415 (and llm.c gelu_forward).
@@ -69,5 +71,53 @@ public func geluForwardNaive(_ out: inout [Float], _ x: [Float]) {
     for i in 0..<x.count {
         let u = geluScale * (x[i] + geluCubic * x[i] * x[i] * x[i])
         out[i] = 0.5 * x[i] * (1 + tanh(u))
+    }
+}
+
+// MARK: - The exact (erf) form
+
+/// Φ(x), the standard normal CDF, and φ(x), its density, for 16 values.
+/// Φ(x) = ½(1 + erf(x/√2)); erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7):
+///   erf(z) = 1 − t·P(t)·e^{−z²},  t = 1/(1 + 0.3275911·z),  z >= 0.
+/// Numerical trick: for x < 0 we return the tail ½·t·P(t)·e^{−x²/2} directly instead of
+/// 1 − (1 − tail), so Φ keeps its relative precision far out in the left tail.
+@inline(__always)
+func normalCDFAndDensity16(_ x: SIMD16<Float>) -> (cdf: SIMD16<Float>, density: SIMD16<Float>) {
+    let z = x.replacing(with: -x, where: x .< 0) * 0.707_106_781_186_547_5   // |x| / √2
+    let t = 1 / (1 + 0.327_591_1 * z)
+    var p = SIMD16<Float>(repeating: 1.061_405_429)
+    p = p * t - 1.453_152_027
+    p = p * t + 1.421_413_741
+    p = p * t - 0.284_496_736
+    p = p * t + 0.254_829_592
+    let gaussian = exp16(-z * z)                               // e^{−x²/2}
+    let tail: SIMD16<Float> = 0.5 * p * t * gaussian           // Φ(−|x|)
+    let one = SIMD16<Float>(repeating: 1)
+    let cdf = (one - tail).replacing(with: tail, where: x .< 0)
+    return (cdf, 0.398_942_280_401_432_7 * gaussian)           // φ(x) = e^{−x²/2}/√(2π)
+}
+
+/// out = x·Φ(x), the exact GELU (PyTorch's nn.GELU(), approximate='none'), elementwise, 16
+/// values at a time, large buffers split across threads.   x, out: (n values), out overwritten.
+public func geluErfForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
+    precondition(n >= 0, "geluErfForward: negative count \(n)")
+    parallelRanges(n) { range in
+        let start = range.lowerBound
+        map16(out + start, x + start, count: range.count) { x in x * normalCDFAndDensity16(x).cdf }
+    }
+}
+
+/// Backward of `geluErfForward`. Adds into dX. forward: out = x·Φ(x), so by the product rule
+///   out' = Φ(x) + x·φ(x)        (Φ' = φ, the normal density)
+///   dX, dOut, x: (n values), x the forward's input.
+public func geluErfBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
+                            x: UnsafePointer<Float>, count n: Int) {
+    precondition(n >= 0, "geluErfBackward: negative count \(n)")
+    parallelRanges(n) { range in
+        let start = range.lowerBound
+        accumulate16(dX + start, dOut + start, x + start, count: range.count) { dOut, x in
+            let (cdf, density) = normalCDFAndDensity16(x)
+            return dOut * (cdf + x * density)
+        }
     }
 }

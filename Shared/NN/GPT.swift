@@ -1,14 +1,11 @@
-// The GPT of weeks 8-10, in llm.c's style: one parameter arena [matrices | gains and biases]
-// with nanoGPT's names as views into it, one gradient arena of the same layout, and one
-// activation arena for (layers, B, T, ·), all allocated once; a training step allocates nothing.
-// The forward and backward passes walk the block's pieces (GPTLayers.swift) in order and in
-// reverse. Week 8 trains it; weeks 9-10 sample from it and fine-tune it.
+// The GPT of weeks 8-10, laid out as llm.c's train_gpt2.c: one parameter arena [matrices |
+// gains and biases] with nanoGPT's names as views into it, one gradient arena of the same
+// layout, and every activation a named buffer with its shape, all allocated once, so a training
+// step allocates nothing. The block is GPT-2's, in straight lines: `blockForward` and
+// `blockBackward` below, each step one kernel call from Shared/Kernels. The variants a lesson
+// compares (Post-LN, RMSNorm, ReLU, positions, dropout) are small pieces beside that path.
+// Week 8 trains it; week 9 samples from it (GPTKVCache.swift); week 10 fine-tunes it.
 // References: Radford et al., GPT-2 (2019); nanoGPT model.py; llm.c train_gpt2.c.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Every architectural choice of a GPT. The defaults are nanoGPT's shakespeare_char CPU model.
 public struct GPTConfig: Equatable {
@@ -118,12 +115,109 @@ public struct GPTTensorView: Equatable {
     public var count: Int { shape.reduce(1, *) }
 }
 
+public typealias FloatPointer = UnsafeMutablePointer<Float>
+
+/// Hands out zeroed Float buffers that start on 64-byte boundaries (so vector loads line up),
+/// and frees them all together. The GPT and its KV cache take every buffer from one at init.
+final class FloatArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+    private(set) var floatCount = 0
+
+    func take(_ count: Int) -> FloatPointer {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
+        allocations.append(raw)
+        floatCount += count
+        let buffer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        buffer.initialize(repeating: 0, count: max(1, count))
+        return buffer
+    }
+
+    deinit { for raw in allocations { raw.deallocate() } }
+}
+
+/// Where block l's parameters sit in the arena (nil: this configuration has no such tensor).
+struct BlockParameters {
+    var ln1Weight = 0, ln1Bias: Int?, attnWeight = 0, attnBias: Int?, projWeight = 0, projBias: Int?
+    var ln2Weight = 0, ln2Bias: Int?, fcWeight = 0, fcBias: Int?, fcProjWeight = 0, fcProjBias: Int?
+}
+
+/// What one block's forward keeps for its backward, llm.c's ActivationTensors for one layer.
+/// N = B·T rows; names in brackets are llm.c's.
+struct BlockActivations {
+    let ln1: FloatPointer           // (N, C)     LN_1(x), the attention's input           [ln1]
+    let ln1Mean: FloatPointer       // (N)                                                 [ln1_mean]
+    let ln1Rstd: FloatPointer       // (N)                                                 [ln1_rstd]
+    let qkv: FloatPointer           // (N, 3C)    q | k | v, heads side by side in each    [qkv]
+    let attnProbs: FloatPointer     // (B, H, T, T) softmax(q·kᵀ/√D), 0 above the diagonal [att]
+    let attnY: FloatPointer         // (N, C)     the heads' outputs, before c_proj        [atty]
+    let attnProj: FloatPointer      // (N, C)     attnY·W_projᵀ                            [attproj]
+    let residual1: FloatPointer     // (N, C)     x + attnProj                             [residual2]
+    let ln2: FloatPointer           // (N, C)     LN_2(residual1), the MLP's input         [ln2]
+    let ln2Mean: FloatPointer       // (N)                                                 [ln2_mean]
+    let ln2Rstd: FloatPointer       // (N)                                                 [ln2_rstd]
+    let fcPre: FloatPointer         // (N, 4C)    ln2·W_fcᵀ                                [fch]
+    let fcAct: FloatPointer         // (N, 4C)    gelu(fcPre)                              [fch_gelu]
+    let fcProj: FloatPointer        // (N, C)     fcAct·W_fcprojᵀ                          [fcproj]
+    let residual2: FloatPointer     // (N, C)     residual1 + fcProj: the block's output   [residual3]
+    let dropout: DropoutMasks?      // only when the model has dropout
+
+    /// With dropout, the masks of one forward (the backward applies the same ones).
+    struct DropoutMasks {
+        let attnMask: FloatPointer      // (B, H, T, T)
+        let attnWeights: FloatPointer   // (B, H, T, T)  attnProbs ⊙ attnMask, what multiplies v
+        let attnProjMask: FloatPointer  // (N, C)
+        let fcProjMask: FloatPointer    // (N, C)
+    }
+
+    init(arena: FloatArena, batch B: Int, length T: Int, width C: Int, heads H: Int, dropout: Bool) {
+        let N = B * T
+        ln1 = arena.take(N * C); ln1Mean = arena.take(N); ln1Rstd = arena.take(N)
+        qkv = arena.take(N * 3 * C)
+        attnProbs = arena.take(B * H * T * T)
+        attnY = arena.take(N * C); attnProj = arena.take(N * C); residual1 = arena.take(N * C)
+        ln2 = arena.take(N * C); ln2Mean = arena.take(N); ln2Rstd = arena.take(N)
+        fcPre = arena.take(N * 4 * C); fcAct = arena.take(N * 4 * C); fcProj = arena.take(N * C)
+        residual2 = arena.take(N * C)
+        self.dropout = !dropout ? nil : DropoutMasks(attnMask: arena.take(B * H * T * T),
+                                                      attnWeights: arena.take(B * H * T * T),
+                                                      attnProjMask: arena.take(N * C), fcProjMask: arena.take(N * C))
+    }
+}
+
+/// The backward's gradients of activations, one set shared by every block (each block's
+/// backward is done with them before the next one starts). N = B·T rows.
+struct BackwardBuffers {
+    let dLogits: FloatPointer       // (N, V)
+    let dLnf: FloatPointer          // (N, C)   gradient of LN_f's output
+    let dResidual: FloatPointer     // (N, C)   gradient of the residual stream, walking down
+    let dNormed: FloatPointer       // (N, C)   gradient of a block's LN_1 or LN_2 output
+    let dBranch: FloatPointer       // (N, C)   a residual branch's gradient after its dropout mask
+    let dSum: FloatPointer          // (N, C)   Post-LN: gradient of a residual sum under its norm
+    let dAttnY: FloatPointer        // (N, C)
+    let dQKV: FloatPointer          // (N, 3C)
+    let dScores: FloatPointer       // (B, H, T, T) attention's scratch
+    let dFcAct: FloatPointer        // (N, 4C)
+    let dFcPre: FloatPointer        // (N, 4C)
+
+    init(arena: FloatArena, batch B: Int, length T: Int, width C: Int, heads H: Int, vocabularySize V: Int) {
+        let N = B * T
+        dLogits = arena.take(N * V); dLnf = arena.take(N * C); dResidual = arena.take(N * C)
+        dNormed = arena.take(N * C); dBranch = arena.take(N * C); dSum = arena.take(N * C)
+        dAttnY = arena.take(N * C); dQKV = arena.take(N * 3 * C); dScores = arena.take(B * H * T * T)
+        dFcAct = arena.take(N * 4 * C); dFcPre = arena.take(N * 4 * C)
+    }
+}
+
+/// Sets `count` floats at `buffer` to 0: the backward zeroes each activation gradient right
+/// before the kernel that adds into it first.
+@inline(__always)
+func zero(_ buffer: FloatPointer, _ count: Int) { buffer.update(repeating: 0, count: count) }
+
 /// A GPT: its configuration, parameters, gradients and activations.
 public final class GPT {
     public let config: GPTConfig
-    /// Largest batch and length the activation arena holds.
+    /// Largest batch the activations hold.
     public let maxBatch: Int
-    public var maxLength: Int { config.context }
 
     /// Every parameter, matrices first (they take weight decay), then gains and biases.
     public let parameters: FloatPointer
@@ -136,35 +230,28 @@ public final class GPT {
     /// The views, in arena order.
     public let views: [GPTTensorView]
 
-    // Offsets into the parameter arena (-1: this configuration has no such tensor).
-    struct BlockOffsets {
-        var ln1Weight = -1, ln1Bias = -1, attnWeight = -1, attnBias = -1, projWeight = -1, projBias = -1
-        var ln2Weight = -1, ln2Bias = -1, fcWeight = -1, fcBias = -1, fcProjWeight = -1, fcProjBias = -1
-    }
-    let tokenEmbedding: Int, positionEmbedding: Int, headWeight: Int, lnfWeight: Int, lnfBias: Int
-    let blocks: [BlockOffsets]
+    // Where each tensor starts in the parameter arena.
+    let tokenEmbedding: Int              // wte (V, C)
+    let positionEmbedding: Int?          // wpe (T, C), learned positions only
+    let headWeight: Int                  // lm_head (V, C): wte itself when tied
+    let lnfWeight: Int, lnfBias: Int?    // ln_f (C)
+    let blocks: [BlockParameters]
 
-    // The activation arena and what lives in it.
-    let activations: FloatPointer
-    let activationCount: Int
-    /// Per block, the forward's saved values, each sized for maxBatch·T rows.
-    struct BlockActivations {
-        let ln1, ln1Mean, ln1Rstd, qkv, probs, attnY, sum1, ln2, ln2Mean, ln2Rstd, fcPre, fcAct, sum2: FloatPointer
-        /// Dropout masks and the dropped attention weights (nil when dropout is 0).
-        let attnWeights, attnMask, projMask, fcProjMask: FloatPointer?
-    }
+    // The activations, sized for maxBatch × context.
+    let arena = FloatArena()
     let blockActivations: [BlockActivations]
-    let embedded: FloatPointer, embeddingMask: FloatPointer?, positionTable: FloatPointer?
-    let lnf: FloatPointer, lnfMean: FloatPointer, lnfRstd: FloatPointer
-    /// (C) zeros: the bias of a norm in a model without biases; and where its gradient goes.
-    let zeroBias: FloatPointer, unusedBiasGradient: FloatPointer
+    let embedded: FloatPointer           // (N, C)   wte[ids] + wpe[t]   [encoded]
+    let embeddingMask: FloatPointer?     // (N, C)   dropout only
+    let positionTable: FloatPointer?     // (T, C)   sinusoidal positions only
+    let lnf: FloatPointer                // (N, C)   LN_f(last block's output)   [lnf]
+    let lnfMean: FloatPointer, lnfRstd: FloatPointer   // (N)
     /// (N, V) logits of the last forward pass.
     public let logits: FloatPointer
-    /// (N, V) probabilities after a forward with targets, then dLogits after backward.
-    let probs: FloatPointer
-    let losses: FloatPointer
-    // Backward scratch, shared by all blocks.
-    let dResidual, dNormed, dSum, dQKV, dAttnY, dAttnScratch, dHidden, dHiddenPre, dBranch, dLnf: FloatPointer
+    let probs: FloatPointer              // (N, V)   softmax(logits), after a forward with targets
+    let losses: FloatPointer             // (N)      per-position cross-entropy
+    let noBias: FloatPointer             // (C)      zeros: a norm's bias in a model without biases
+    let noBiasGradient: FloatPointer     // (C)      where that bias's gradient goes
+    let grads: BackwardBuffers
 
     /// The ids and targets of the last forward pass, and its shape.
     var lastInputs: [Int] = []
@@ -185,10 +272,10 @@ public final class GPT {
         guard maxBatch >= 1 else { throw WorkbookError("GPT: maxBatch must be at least 1, got \(maxBatch)") }
         self.config = config
         self.maxBatch = maxBatch
-        let V = config.vocabularySize, T = config.context, C = config.width, L = config.layers
+        let V = config.vocabularySize, T = config.context, C = config.width, L = config.layers, H = config.heads
         let hasBias = config.bias, normBias = config.bias && config.norm == .layerNorm
 
-        // 1. The parameter layout: matrices, then vectors.
+        // 1. The parameter layout: matrices, then vectors, in nanoGPT's names.
         var views: [GPTTensorView] = []
         var cursor = 0
         func add(_ name: String, _ shape: [Int]) -> Int {
@@ -197,8 +284,8 @@ public final class GPT {
             return cursor - shape.reduce(1, *)
         }
         tokenEmbedding = add("wte.weight", [V, C])
-        positionEmbedding = config.positions == .learned ? add("wpe.weight", [T, C]) : -1
-        var blocks = [BlockOffsets](repeating: BlockOffsets(), count: L)
+        positionEmbedding = config.positions == .learned ? add("wpe.weight", [T, C]) : nil
+        var blocks = [BlockParameters](repeating: BlockParameters(), count: L)
         for l in 0..<L {
             blocks[l].attnWeight = add("h.\(l).attn.c_attn.weight", [3 * C, C])
             blocks[l].projWeight = add("h.\(l).attn.c_proj.weight", [C, C])
@@ -222,7 +309,7 @@ public final class GPT {
             }
         }
         lnfWeight = add("ln_f.weight", [C])
-        lnfBias = normBias ? add("ln_f.bias", [C]) : -1
+        lnfBias = normBias ? add("ln_f.bias", [C]) : nil
         self.blocks = blocks
         self.views = views
         parameterCount = cursor
@@ -231,54 +318,18 @@ public final class GPT {
         parameters.initialize(repeating: 0, count: cursor)
         gradients.initialize(repeating: 0, count: cursor)
 
-        // 2. The activation arena: carve every buffer out of one allocation.
-        let N = maxBatch * T, H = config.heads
-        let dropout = config.dropout > 0
-        var sizes: [Int] = []
-        func reserve(_ count: Int) -> Int { sizes.append(count); return sizes.count - 1 }
-        var blockSlots: [[Int]] = []
-        for _ in 0..<L {
-            var slots = [N * C, N, N, N * 3 * C, maxBatch * H * T * T, N * C, N * C, N * C, N, N,
-                         N * 4 * C, N * 4 * C, N * C].map(reserve)
-            if dropout { slots += [maxBatch * H * T * T, maxBatch * H * T * T, N * C, N * C].map(reserve) }
-            blockSlots.append(slots)
+        // 2. The activations, every buffer named where it is declared above.
+        let B = maxBatch, N = B * T, dropout = config.dropout > 0, arena = arena
+        blockActivations = (0..<L).map { _ in
+            BlockActivations(arena: arena, batch: B, length: T, width: C, heads: H, dropout: dropout)
         }
-        let embeddedSlot = reserve(N * C)
-        let embeddingMaskSlot = dropout ? reserve(N * C) : -1
-        let positionSlot = config.positions == .sinusoidal ? reserve(T * C) : -1
-        let lnfSlots = [N * C, N, N].map(reserve)
-        let noBiasSlots = [C, C].map(reserve)
-        let logitSlots = [N * V, N * V, N].map(reserve)
-        let scratchSlots = [N * C, N * C, N * C, N * 3 * C, N * C, maxBatch * H * T * T, N * 4 * C, N * 4 * C,
-                            N * C, N * C].map(reserve)
-        // each buffer starts on a 64-byte boundary (16 floats), so vector loads line up
-        var starts: [Int] = []
-        var total = 0
-        for size in sizes { starts.append(total); total += (size + 15) / 16 * 16 }
-        activationCount = total
-        activations = .allocate(capacity: total)
-        activations.initialize(repeating: 0, count: total)
-        let base = activations
-        func slot(_ index: Int) -> FloatPointer { base + starts[index] }
-        blockActivations = blockSlots.map { s in
-            BlockActivations(ln1: slot(s[0]), ln1Mean: slot(s[1]), ln1Rstd: slot(s[2]), qkv: slot(s[3]),
-                             probs: slot(s[4]), attnY: slot(s[5]), sum1: slot(s[6]), ln2: slot(s[7]),
-                             ln2Mean: slot(s[8]), ln2Rstd: slot(s[9]), fcPre: slot(s[10]), fcAct: slot(s[11]),
-                             sum2: slot(s[12]),
-                             attnWeights: dropout ? slot(s[13]) : nil, attnMask: dropout ? slot(s[14]) : nil,
-                             projMask: dropout ? slot(s[15]) : nil, fcProjMask: dropout ? slot(s[16]) : nil)
-        }
-        embedded = slot(embeddedSlot)
-        embeddingMask = dropout ? slot(embeddingMaskSlot) : nil
-        positionTable = positionSlot >= 0 ? slot(positionSlot) : nil
-        (lnf, lnfMean, lnfRstd) = (slot(lnfSlots[0]), slot(lnfSlots[1]), slot(lnfSlots[2]))
-        (zeroBias, unusedBiasGradient) = (slot(noBiasSlots[0]), slot(noBiasSlots[1]))
-        (logits, probs, losses) = (slot(logitSlots[0]), slot(logitSlots[1]), slot(logitSlots[2]))
-        (dResidual, dNormed, dSum, dQKV, dAttnY) = (slot(scratchSlots[0]), slot(scratchSlots[1]),
-                                                    slot(scratchSlots[2]), slot(scratchSlots[3]), slot(scratchSlots[4]))
-        (dAttnScratch, dHidden, dHiddenPre, dBranch, dLnf) = (slot(scratchSlots[5]), slot(scratchSlots[6]),
-                                                              slot(scratchSlots[7]), slot(scratchSlots[8]),
-                                                              slot(scratchSlots[9]))
+        embedded = arena.take(N * C)
+        embeddingMask = dropout ? arena.take(N * C) : nil
+        positionTable = config.positions == .sinusoidal ? arena.take(T * C) : nil
+        lnf = arena.take(N * C); lnfMean = arena.take(N); lnfRstd = arena.take(N)
+        logits = arena.take(N * V); probs = arena.take(N * V); losses = arena.take(N)
+        noBias = arena.take(C); noBiasGradient = arena.take(C)
+        grads = BackwardBuffers(arena: arena, batch: B, length: T, width: C, heads: H, vocabularySize: V)
         if let positionTable { sinusoidalPositions(positionTable, length: T, width: C) }
 
         // 3. GPT-2's initialisation, tensor by tensor in arena order.
@@ -297,7 +348,6 @@ public final class GPT {
     deinit {
         parameters.deallocate()
         gradients.deallocate()
-        activations.deallocate()
     }
 
     /// The view named `name`, or nil.
@@ -328,240 +378,355 @@ public final class GPT {
     /// Logits (B·T, V) are left in `logits`. B <= maxBatch, T <= context.
     /// training: apply dropout (masks drawn from `rng`); without it dropout is the identity.
     ///
-    /// Shapes, with N = B·T rows:
-    ///   x = wte[ids] + wpe[0..<T]                              (N, C)
-    ///   per block (Pre-LN):  a = LN1(x)  qkv = a·W_attnᵀ (N, 3C)  y = attention(qkv) (N, C)
-    ///                        s1 = x + y·W_projᵀ   m = LN2(s1)  h = act(m·W_fcᵀ) (N, 4C)
-    ///                        x = s1 + h·W_fcprojᵀ                         (N, C)
-    ///            (Post-LN):  s1 = x + attn(x)   a = LN1(s1)   s2 = a + mlp(a)   x = LN2(s2)
-    ///   logits = LN_f(x)·W_headᵀ                               (N, V)
+    ///   x = wte[ids] + wpe[0..<T]                        (N, C), N = B·T
+    ///   x = block_l(x) for l in 0..<L                    (N, C)   see `blockForward`
+    ///   logits = LN_f(x)·wteᵀ                            (N, V)   the tied head
+    ///   loss = mean_n −log softmax(logits[n])[target_n]
     @discardableResult
     public func forward(inputs: [Int], targets: [Int]?, batch B: Int, length T: Int, training: Bool = false,
                         rng: inout SplitMix64) -> Double? {
         precondition(B >= 1 && B <= maxBatch && T >= 1 && T <= config.context,
                      "GPT.forward: batch \(B) x length \(T) exceeds \(maxBatch) x \(config.context)")
         precondition(inputs.count == B * T && (targets?.count ?? B * T) == B * T, "GPT.forward: ids are not B x T")
-        let V = config.vocabularySize, C = config.width, H = config.heads, N = B * T
+        let V = config.vocabularySize, C = config.width, N = B * T
         precondition(inputs.allSatisfy { $0 >= 0 && $0 < V }, "GPT.forward: a token id is outside 0..<\(V)")
         lastInputs = inputs
         lastTargets = targets ?? []
-        lastBatch = B
-        lastLength = T
-        let dropout = training && config.dropout > 0
-        lastTraining = dropout
-        let p = parameters
-        func param(_ offset: Int) -> UnsafePointer<Float>? { offset >= 0 ? UnsafePointer(p + offset) : nil }
-        func normBias(_ offset: Int) -> UnsafePointer<Float> { offset >= 0 ? UnsafePointer(p + offset) : UnsafePointer(zeroBias) }
-        let rms = config.norm == .rmsNorm, relu = config.activation == .relu
+        (lastBatch, lastLength) = (B, T)
+        lastTraining = training && config.dropout > 0
 
-        // 1. Embedding: token rows plus position rows.
+        // 1. Embedding: token rows plus position rows (dropout on the sum).
         for n in 0..<N { embed(token: inputs[n], position: n % T, into: embedded + n * C) }
-        if dropout, let mask = embeddingMask {
-            gptDropoutMask(mask, count: N * C, probability: config.dropout, rng: &rng)
-            gptApplyMask(embedded, mask: mask, count: N * C)
+        if lastTraining, let mask = embeddingMask {
+            dropoutForward(embedded, mask: mask, embedded, count: N * C, probability: config.dropout, rng: &rng)
         }
-
-        // 2. The blocks.
+        // 2. The blocks, each reading the previous one's output.
         var x = UnsafePointer(embedded)
-        for (o, a) in zip(blocks, blockActivations) {
-            // The residual branch y = f(input) added to `base`: out = base + y (dropout on y).
-            func residualLinear(_ out: FloatPointer, base: UnsafePointer<Float>, input: UnsafePointer<Float>,
-                                weight: Int, bias: Int, inFeatures: Int, mask: FloatPointer?) {
-                if dropout, let mask {
-                    gptLinearForward(dBranch, input, weight: p + weight, bias: param(bias),
-                                     rows: N, inFeatures: inFeatures, outFeatures: C)
-                    gptDropoutMask(mask, count: N * C, probability: config.dropout, rng: &rng)
-                    for i in 0..<(N * C) { out[i] = base[i] + dBranch[i] * mask[i] }
-                } else {
-                    out.update(from: base, count: N * C)
-                    gptLinearForward(out, input, weight: p + weight, bias: param(bias),
-                                     rows: N, inFeatures: inFeatures, outFeatures: C, accumulate: true)
-                }
-            }
-            // attention, reading `attnIn`, into sum1 = x + attn
-            let attnIn: UnsafePointer<Float>
-            if config.preNorm {
-                gptNormForward(a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, x, weight: p + o.ln1Weight,
-                               bias: normBias(o.ln1Bias), rms: rms, rows: N, cols: C)
-                attnIn = UnsafePointer(a.ln1)
-            } else {
-                attnIn = x
-            }
-            gptLinearForward(a.qkv, attnIn, weight: p + o.attnWeight, bias: param(o.attnBias),
-                             rows: N, inFeatures: C, outFeatures: 3 * C)
-            if dropout, let mask = a.attnMask {
-                gptDropoutMask(mask, count: B * H * T * T, probability: config.dropout, rng: &rng)
-            }
-            gptAttentionForward(a.attnY, probs: a.probs, qkv: a.qkv, weights: dropout ? a.attnWeights : nil,
-                                mask: dropout ? a.attnMask : nil, batch: B, length: T, width: C, heads: H)
-            residualLinear(a.sum1, base: x, input: a.attnY, weight: o.projWeight, bias: o.projBias,
-                           inFeatures: C, mask: a.projMask)
-            // the MLP, reading `mlpIn`, into sum2 = mlpBase + mlp
-            let mlpIn: UnsafePointer<Float>
-            if config.preNorm {
-                gptNormForward(a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, a.sum1, weight: p + o.ln2Weight,
-                               bias: normBias(o.ln2Bias), rms: rms, rows: N, cols: C)
-                mlpIn = UnsafePointer(a.ln2)
-            } else {
-                gptNormForward(a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, a.sum1, weight: p + o.ln1Weight,
-                               bias: normBias(o.ln1Bias), rms: rms, rows: N, cols: C)
-                mlpIn = UnsafePointer(a.ln1)
-            }
-            gptLinearForward(a.fcPre, mlpIn, weight: p + o.fcWeight, bias: param(o.fcBias),
-                             rows: N, inFeatures: C, outFeatures: 4 * C)
-            gptActivationForward(a.fcAct, a.fcPre, count: N * 4 * C, relu: relu)
-            residualLinear(a.sum2, base: config.preNorm ? UnsafePointer(a.sum1) : mlpIn, input: a.fcAct,
-                           weight: o.fcProjWeight, bias: o.fcProjBias, inFeatures: 4 * C, mask: a.fcProjMask)
-            if config.preNorm {
-                x = UnsafePointer(a.sum2)
-            } else {
-                gptNormForward(a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, a.sum2, weight: p + o.ln2Weight,
-                               bias: normBias(o.ln2Bias), rms: rms, rows: N, cols: C)
-                x = UnsafePointer(a.ln2)
-            }
+        let layout = AttentionLayout.fusedSelfAttention(batch: B, length: T, width: C, heads: config.heads)
+        for l in 0..<config.layers {
+            x = blockForward(l, x, blockActivations[l], rows: N, layout: layout, training: lastTraining, rng: &rng)
         }
-
-        // 3. Final norm and the head (tied: the token embedding matrix again, read as Wᵀ).
-        gptNormForward(lnf, mean: lnfMean, rstd: lnfRstd, x, weight: p + lnfWeight, bias: normBias(lnfBias),
-                       rms: rms, rows: N, cols: C)
-        gptLinearForward(logits, lnf, weight: p + headWeight, bias: nil, rows: N, inFeatures: C, outFeatures: V)
+        // 3. The final norm and the head.
+        headForward(logits, lnf: lnf, mean: lnfMean, rstd: lnfRstd, x, rows: N)
         guard let targets else { return nil }
         precondition(targets.allSatisfy { $0 >= 0 && $0 < V }, "GPT.forward: a target id is outside 0..<\(V)")
         return targets.withUnsafeBufferPointer { t in
-            gptCrossEntropyForward(probs: probs, losses: losses, logits: logits, targets: t.baseAddress!,
-                                   rows: N, vocabulary: V)
+            softmaxCrossEntropyForward(losses: losses, probs: probs, logits: logits, targets: t.baseAddress!,
+                                       rows: N, classes: V)
+            var total = 0.0
+            for n in 0..<N { total += Double(losses[n]) }
+            return total / Double(N)
         }
+    }
+
+    /// One GPT-2 block (Pre-LN), llm.c's order. x: (N, C), the block's input; returns its output.
+    ///   ln1 = LN_1(x)                           (N, C)
+    ///   qkv = ln1·W_attnᵀ + b                   (N, 3C)
+    ///   attnY = attention(q, k, v)              (N, C)   causal, H heads of D = C/H
+    ///   attnProj = attnY·W_projᵀ + b            (N, C)
+    ///   residual1 = x + dropout(attnProj)       (N, C)
+    ///   ln2 = LN_2(residual1)                   (N, C)
+    ///   fcPre = ln2·W_fcᵀ + b                   (N, 4C)
+    ///   fcAct = gelu(fcPre)                     (N, 4C)
+    ///   fcProj = fcAct·W_fcprojᵀ + b            (N, C)
+    ///   residual2 = residual1 + dropout(fcProj) (N, C)   the output
+    /// cache: when decoding, the block's keys and values so far (the new rows are appended to it
+    /// and attention reads all of them); nil when training (attention reads qkv itself).
+    /// training: apply dropout (the masks drawn from rng, kept in a.dropout for the backward).
+    func blockForward(_ l: Int, _ x: UnsafePointer<Float>, _ a: BlockActivations, rows N: Int, layout: AttentionLayout,
+                      cache: KVCacheRows? = nil, training: Bool, rng: inout SplitMix64) -> UnsafePointer<Float> {
+        if !config.preNorm {
+            return postNormBlockForward(l, x, a, rows: N, layout: layout, cache: cache, training: training, rng: &rng)
+        }
+        let w = blocks[l], C = config.width, drop = training ? a.dropout : nil
+        normForward(a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, x, weight: w.ln1Weight, bias: w.ln1Bias, rows: N)
+        attentionBranchForward(l, a.ln1, a, rows: N, layout: layout, cache: cache, training: training, rng: &rng)
+        residualForward(a.residual1, x, a.attnProj, mask: drop?.attnProjMask, count: N * C, rng: &rng)
+        normForward(a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, a.residual1, weight: w.ln2Weight, bias: w.ln2Bias, rows: N)
+        mlpBranchForward(l, a.ln2, a, rows: N)
+        residualForward(a.residual2, a.residual1, a.fcProj, mask: drop?.fcProjMask, count: N * C, rng: &rng)
+        return UnsafePointer(a.residual2)
+    }
+
+    /// attnProj = attention(input·W_attnᵀ + b)·W_projᵀ + b: the attention branch of block l,
+    /// writing a.qkv, a.attnProbs, a.attnY and a.attnProj. input: (N, C).
+    func attentionBranchForward(_ l: Int, _ input: UnsafePointer<Float>, _ a: BlockActivations, rows N: Int,
+                                layout: AttentionLayout, cache: KVCacheRows?, training: Bool, rng: inout SplitMix64) {
+        let w = blocks[l], C = config.width
+        linearForward(a.qkv, input, transposedWeight: parameters + w.attnWeight, bias: parameter(w.attnBias),
+                      rows: N, inFeatures: C, outFeatures: 3 * C)
+        var dropout: (mask: UnsafePointer<Float>, weights: FloatPointer)?
+        if training, let masks = a.dropout {
+            dropoutMask(masks.attnMask, count: layout.weightCount, probability: config.dropout, rng: &rng)
+            dropout = (UnsafePointer(masks.attnMask), masks.attnWeights)
+        }
+        let query = UnsafePointer(a.qkv)
+        if let cache {
+            // decoding: append the new rows' keys and values, then attend over every cached row
+            cache.append(qkv: query, rows: N, width: C)
+            attentionForward(a.attnY, probs: a.attnProbs, query: query, key: cache.keys, value: cache.values,
+                             layout: layout, mask: AttentionMask(causal: true, queryOffset: cache.start))
+        } else {
+            attentionForward(a.attnY, probs: a.attnProbs, query: query, key: query + C, value: query + 2 * C,
+                             layout: layout, mask: AttentionMask(causal: true), dropout: dropout)
+        }
+        linearForward(a.attnProj, a.attnY, transposedWeight: parameters + w.projWeight, bias: parameter(w.projBias),
+                      rows: N, inFeatures: C, outFeatures: C)
+    }
+
+    /// fcProj = act(input·W_fcᵀ + b)·W_fcprojᵀ + b: the MLP branch of block l, writing a.fcPre,
+    /// a.fcAct and a.fcProj. input: (N, C).
+    func mlpBranchForward(_ l: Int, _ input: UnsafePointer<Float>, _ a: BlockActivations, rows N: Int) {
+        let w = blocks[l], C = config.width
+        linearForward(a.fcPre, input, transposedWeight: parameters + w.fcWeight, bias: parameter(w.fcBias),
+                      rows: N, inFeatures: C, outFeatures: 4 * C)
+        activationForward(a.fcAct, a.fcPre, count: N * 4 * C)
+        linearForward(a.fcProj, a.fcAct, transposedWeight: parameters + w.fcProjWeight, bias: parameter(w.fcProjBias),
+                      rows: N, inFeatures: 4 * C, outFeatures: C)
+    }
+
+    /// out = base + dropout(branch): a residual connection. With a mask (training a model with
+    /// dropout) it is drawn here and applied to the branch; without one it is a plain sum.
+    ///   out, base, branch, mask: (count values).
+    func residualForward(_ out: FloatPointer, _ base: UnsafePointer<Float>, _ branch: FloatPointer,
+                         mask: FloatPointer?, count n: Int, rng: inout SplitMix64) {
+        if let mask {
+            dropoutForward(branch, mask: mask, branch, count: n, probability: config.dropout, rng: &rng)
+        }
+        for i in 0..<n { out[i] = base[i] + branch[i] }
+    }
+
+    /// logits = LN_f(x)·W_headᵀ. x: (N, C)   lnf: (N, C)   mean, rstd: (N)   logits: (N, V).
+    /// With a tied head, W_head is the token embedding matrix wte (V, C) read again.
+    func headForward(_ logits: FloatPointer, lnf: FloatPointer, mean: FloatPointer, rstd: FloatPointer,
+                     _ x: UnsafePointer<Float>, rows N: Int) {
+        normForward(lnf, mean: mean, rstd: rstd, x, weight: lnfWeight, bias: lnfBias, rows: N)
+        linearForward(logits, lnf, transposedWeight: parameters + headWeight, bias: nil,
+                      rows: N, inFeatures: config.width, outFeatures: config.vocabularySize)
     }
 
     /// x = wte[token] + wpe[position] (or the sinusoidal table's row, or no position at all):
     /// the (C) row the blocks start from. The forward pass and cached decoding both embed so.
     func embed(token: Int, position t: Int, into x: FloatPointer) {
         let C = config.width, row = parameters + tokenEmbedding + token * C
-        let position: UnsafePointer<Float>? = positionEmbedding >= 0 ? UnsafePointer(parameters + positionEmbedding + t * C)
-            : positionTable.map { UnsafePointer($0 + t * C) }
+        let position = positionEmbedding.map { UnsafePointer(parameters + $0 + t * C) }
+            ?? positionTable.map { UnsafePointer($0 + t * C) }
         if let position { for c in 0..<C { x[c] = row[c] + position[c] } } else { x.update(from: row, count: C) }
     }
 
-    /// The output of block `l`'s input side: x for block 0 is the embedding, else the
-    /// previous block's output.
-    private func blockInput(_ l: Int) -> UnsafePointer<Float> {
-        if l == 0 { return UnsafePointer(embedded) }
-        let previous = blockActivations[l - 1]
-        return UnsafePointer(config.preNorm ? previous.sum2 : previous.ln2)
-    }
+    /// The parameter starting at `offset`, if the model has it (biases are optional).
+    func parameter(_ offset: Int?) -> UnsafePointer<Float>? { offset.map { UnsafePointer(parameters + $0) } }
 
     // MARK: - Backward
 
     /// Backward of lossScale × the mean loss of the last `forward` (which must have had
-    /// targets): adds lossScale·dLoss/dθ into `gradients`. Walks the forward in reverse; each step names the forward
-    /// line it differentiates. Residual connections pass their gradient through unchanged and
-    /// add the branch's; the tied matrix gathers the head's and the embedding's gradients.
+    /// targets): adds lossScale·dLoss/dθ into `gradients`. Walks the forward in reverse, every
+    /// kernel adding (+=) into its gradient buffers, as llm.c's do: an activation gradient is
+    /// zeroed right before the first kernel that adds into it. The residual stream's gradient
+    /// passes through each block unchanged and gathers each branch's; the tied matrix gathers
+    /// the head's and the embedding's gradients.
     public func backward(lossScale: Float = 1) {
         precondition(!lastTargets.isEmpty, "GPT.backward: the last forward had no targets")
-        let B = lastBatch, T = lastLength, N = B * T
-        let V = config.vocabularySize, C = config.width, H = config.heads
-        let p = parameters, g = gradients
-        func param(_ offset: Int) -> UnsafePointer<Float>? { offset >= 0 ? UnsafePointer(p + offset) : nil }
-        func grad(_ offset: Int) -> FloatPointer? { offset >= 0 ? g + offset : nil }
-        func normBiasGradient(_ offset: Int) -> FloatPointer { offset >= 0 ? g + offset : unusedBiasGradient }
-        let rms = config.norm == .rmsNorm, relu = config.activation == .relu
-        let training = lastTraining
+        let B = lastBatch, T = lastLength, N = B * T, V = config.vocabularySize, C = config.width
+        let g = grads
 
         // 3. logits = LN_f(x)·W_headᵀ, loss = mean cross-entropy
+        zero(g.dLogits, N * V)
         lastTargets.withUnsafeBufferPointer { t in
-            gptCrossEntropyBackward(probsToGradient: probs, targets: t.baseAddress!, rows: N, vocabulary: V,
-                                    lossScale: lossScale)
+            softmaxCrossEntropyBackward(dLogits: g.dLogits, probs: probs, targets: t.baseAddress!, rows: N,
+                                        classes: V, lossScale: lossScale)
         }
-        gptLinearBackward(dX: dLnf, dWeight: g + headWeight, dBias: nil, dOut: probs, x: lnf, weight: p + headWeight,
-                          rows: N, inFeatures: C, outFeatures: V, accumulateDX: false)
-        dResidual.update(repeating: 0, count: N * C)
-        let lastOutput = blockInput(config.layers)
-        gptNormBackward(dX: dResidual, dWeight: g + lnfWeight, dBias: normBiasGradient(lnfBias), dOut: dLnf, x: lastOutput,
-                        weight: p + lnfWeight, mean: lnfMean, rstd: lnfRstd, rms: rms, rows: N, cols: C)
+        zero(g.dLnf, N * C)
+        linearBackward(dX: g.dLnf, dWeight: gradients + headWeight, dBias: nil, dOut: g.dLogits, x: lnf,
+                       transposedWeight: parameters + headWeight, rows: N, inFeatures: C, outFeatures: V)
+        zero(g.dResidual, N * C)
+        normBackward(dX: g.dResidual, dOut: g.dLnf, x: blockOutput(config.layers - 1), mean: lnfMean, rstd: lnfRstd,
+                     weight: lnfWeight, bias: lnfBias, rows: N)
 
-        // 2. The blocks, last first. On entry dResidual = dLoss/d(block output).
+        // 2. The blocks, last first; on entry dResidual = dLoss/d(block output)
+        let layout = AttentionLayout.fusedSelfAttention(batch: B, length: T, width: C, heads: config.heads)
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
-            let o = blocks[l], a = blockActivations[l], x = blockInput(l)
-            // The residual branch out = base + dropout(y), y = input·Wᵀ + b: the branch's
-            // gradient dOut ⊙ mask flows into W, b (added) and dInput (overwritten).
-            func residualLinearBackward(dInput: FloatPointer, dOut: UnsafePointer<Float>, input: UnsafePointer<Float>,
-                                        weight: Int, bias: Int, inFeatures: Int, mask: FloatPointer?) {
-                var dBranchOut = dOut
-                if training, let mask {
-                    for i in 0..<(N * C) { dBranch[i] = dOut[i] * mask[i] }
-                    dBranchOut = UnsafePointer(dBranch)
-                }
-                gptLinearBackward(dX: dInput, dWeight: g + weight, dBias: grad(bias), dOut: dBranchOut, x: input,
-                                  weight: p + weight, rows: N, inFeatures: inFeatures, outFeatures: C,
-                                  accumulateDX: false)
-            }
-            // dMlpIn / dAttnIn: overwritten (addTo false) or added to (addTo true, when the
-            // gradient of the branch's input already holds the residual path's share).
-            func mlpBackward(dSum2: UnsafePointer<Float>, mlpIn: UnsafePointer<Float>, dMlpIn: FloatPointer, addTo: Bool) {
-                // sum2 = base + h·W_fcprojᵀ: dh = dSum2·W_fcproj
-                residualLinearBackward(dInput: dHidden, dOut: dSum2, input: a.fcAct, weight: o.fcProjWeight,
-                                       bias: o.fcProjBias, inFeatures: 4 * C, mask: a.fcProjMask)
-                // h = act(fcPre)
-                gptActivationBackward(dX: dHiddenPre, dOut: dHidden, x: a.fcPre, count: N * 4 * C, relu: relu,
-                                      accumulate: false)
-                // fcPre = mlpIn·W_fcᵀ + b
-                gptLinearBackward(dX: dMlpIn, dWeight: g + o.fcWeight, dBias: grad(o.fcBias), dOut: dHiddenPre,
-                                  x: mlpIn, weight: p + o.fcWeight, rows: N, inFeatures: C, outFeatures: 4 * C,
-                                  accumulateDX: addTo)
-            }
-            func attentionBackward(dSum1: UnsafePointer<Float>, attnIn: UnsafePointer<Float>, dAttnIn: FloatPointer,
-                                   addTo: Bool) {
-                // sum1 = x + y·W_projᵀ
-                residualLinearBackward(dInput: dAttnY, dOut: dSum1, input: a.attnY, weight: o.projWeight,
-                                       bias: o.projBias, inFeatures: C, mask: a.projMask)
-                // y = attention(qkv), dQKV overwritten
-                gptAttentionBackward(dQKV: dQKV, scratch: dAttnScratch, dY: dAttnY, qkv: a.qkv, probs: a.probs,
-                                     weights: training ? a.attnWeights : nil, mask: training ? a.attnMask : nil,
-                                     batch: B, length: T, width: C, heads: H)
-                // qkv = attnIn·W_attnᵀ + b
-                gptLinearBackward(dX: dAttnIn, dWeight: g + o.attnWeight, dBias: grad(o.attnBias), dOut: dQKV,
-                                  x: attnIn, weight: p + o.attnWeight, rows: N, inFeatures: C, outFeatures: 3 * C,
-                                  accumulateDX: addTo)
-            }
-            if config.preNorm {
-                // x_out = sum2 = sum1 + mlp(LN2(sum1)): dSum1 = dSum2 + LN2ᵀ(mlpᵀ(dSum2))
-                mlpBackward(dSum2: dResidual, mlpIn: a.ln2, dMlpIn: dNormed, addTo: false)
-                gptNormBackward(dX: dResidual, dWeight: g + o.ln2Weight, dBias: normBiasGradient(o.ln2Bias), dOut: dNormed,
-                                x: a.sum1, weight: p + o.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
-                                rms: rms, rows: N, cols: C)
-                // sum1 = x + attn(LN1(x)): dx = dSum1 + LN1ᵀ(attnᵀ(dSum1))
-                attentionBackward(dSum1: dResidual, attnIn: a.ln1, dAttnIn: dNormed, addTo: false)
-                gptNormBackward(dX: dResidual, dWeight: g + o.ln1Weight, dBias: normBiasGradient(o.ln1Bias), dOut: dNormed,
-                                x: x, weight: p + o.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
-                                rms: rms, rows: N, cols: C)
-            } else {
-                // x_out = LN2(sum2): dSum2 = LN2ᵀ(dOut)
-                dSum.update(repeating: 0, count: N * C)
-                gptNormBackward(dX: dSum, dWeight: g + o.ln2Weight, dBias: normBiasGradient(o.ln2Bias), dOut: dResidual,
-                                x: a.sum2, weight: p + o.ln2Weight, mean: a.ln2Mean, rstd: a.ln2Rstd,
-                                rms: rms, rows: N, cols: C)
-                // sum2 = a + mlp(a), a = LN1(sum1): da = dSum2 + mlpᵀ(dSum2)
-                dNormed.update(from: dSum, count: N * C)
-                mlpBackward(dSum2: dSum, mlpIn: a.ln1, dMlpIn: dNormed, addTo: true)
-                dSum.update(repeating: 0, count: N * C)
-                gptNormBackward(dX: dSum, dWeight: g + o.ln1Weight, dBias: normBiasGradient(o.ln1Bias), dOut: dNormed,
-                                x: a.sum1, weight: p + o.ln1Weight, mean: a.ln1Mean, rstd: a.ln1Rstd,
-                                rms: rms, rows: N, cols: C)
-                // sum1 = x + attn(x): dx = dSum1 + attnᵀ(dSum1)
-                dResidual.update(from: dSum, count: N * C)
-                attentionBackward(dSum1: dSum, attnIn: x, dAttnIn: dResidual, addTo: true)
-            }
+            blockBackward(l, x: blockInput(l), blockActivations[l], rows: N, layout: layout)
         }
 
         // 1. x = dropout(wte[ids] + wpe[t]): scatter-add the rows back
-        if training, let mask = embeddingMask { gptApplyMask(dResidual, mask: mask, count: N * C) }
-        for n in 0..<N {
-            let dx = dResidual + n * C, dToken = g + tokenEmbedding + lastInputs[n] * C
-            for c in 0..<C { dToken[c] += dx[c] }
-            if positionEmbedding >= 0 {
-                let dPosition = g + positionEmbedding + (n % T) * C
+        if lastTraining, let mask = embeddingMask { for i in 0..<(N * C) { g.dResidual[i] *= mask[i] } }
+        lastInputs.withUnsafeBufferPointer { ids in
+            embeddingBackward(dTable: gradients + tokenEmbedding, dOut: g.dResidual, ids: ids.baseAddress!,
+                              tokens: N, vocabulary: V, dimension: C)
+        }
+        if let positionEmbedding {
+            for n in 0..<N {
+                let dx = g.dResidual + n * C, dPosition = gradients + positionEmbedding + (n % T) * C
                 for c in 0..<C { dPosition[c] += dx[c] }
             }
         }
+    }
+
+    /// Backward of `blockForward` (Pre-LN): on entry dResidual holds dLoss/d(residual2), on
+    /// exit dLoss/dx. The forward's lines, in reverse:
+    func blockBackward(_ l: Int, x: UnsafePointer<Float>, _ a: BlockActivations, rows N: Int, layout: AttentionLayout) {
+        if !config.preNorm { return postNormBlockBackward(l, x: x, a, rows: N, layout: layout) }
+        let w = blocks[l], g = grads, C = config.width
+        // residual2 = residual1 + dropout(fcProj): dResidual passes through, and into the branch
+        let dFcProj = residualBackward(g.dResidual, mask: a.dropout?.fcProjMask, count: N * C)
+        // fcProj = mlp(ln2)
+        zero(g.dNormed, N * C)
+        mlpBranchBackward(l, dFcProj, input: a.ln2, dInput: g.dNormed, a, rows: N)
+        // ln2 = LN_2(residual1): now dResidual = dLoss/d(residual1)
+        normBackward(dX: g.dResidual, dOut: g.dNormed, x: a.residual1, mean: a.ln2Mean, rstd: a.ln2Rstd,
+                     weight: w.ln2Weight, bias: w.ln2Bias, rows: N)
+        // residual1 = x + dropout(attnProj)
+        let dAttnProj = residualBackward(g.dResidual, mask: a.dropout?.attnProjMask, count: N * C)
+        // attnProj = attention(ln1)
+        zero(g.dNormed, N * C)
+        attentionBranchBackward(l, dAttnProj, input: a.ln1, dInput: g.dNormed, a, rows: N, layout: layout)
+        // ln1 = LN_1(x): now dResidual = dLoss/dx
+        normBackward(dX: g.dResidual, dOut: g.dNormed, x: x, mean: a.ln1Mean, rstd: a.ln1Rstd,
+                     weight: w.ln1Weight, bias: w.ln1Bias, rows: N)
+    }
+
+    /// Backward of `attentionBranchForward`: adds into dInput (N, C) and the branch's weights.
+    func attentionBranchBackward(_ l: Int, _ dAttnProj: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                                 dInput: FloatPointer, _ a: BlockActivations, rows N: Int, layout: AttentionLayout) {
+        let w = blocks[l], g = grads, C = config.width
+        // attnProj = attnY·W_projᵀ + b
+        zero(g.dAttnY, N * C)
+        linearBackward(dX: g.dAttnY, dWeight: gradients + w.projWeight, dBias: gradient(w.projBias), dOut: dAttnProj,
+                       x: a.attnY, transposedWeight: parameters + w.projWeight, rows: N, inFeatures: C, outFeatures: C)
+        // attnY = attention(q, k, v), q|k|v the thirds of each qkv row
+        zero(g.dQKV, N * 3 * C)
+        let qkv = UnsafePointer(a.qkv)
+        let dropout = a.dropout.flatMap { masks in lastTraining ? (UnsafePointer(masks.attnMask), UnsafePointer(masks.attnWeights)) : nil }
+        attentionBackward(dQuery: g.dQKV, dKey: g.dQKV + C, dValue: g.dQKV + 2 * C, scratch: g.dScores, dOut: g.dAttnY,
+                          probs: a.attnProbs, query: qkv, key: qkv + C, value: qkv + 2 * C, layout: layout,
+                          mask: AttentionMask(causal: true), dropout: dropout)
+        // qkv = input·W_attnᵀ + b
+        linearBackward(dX: dInput, dWeight: gradients + w.attnWeight, dBias: gradient(w.attnBias), dOut: g.dQKV,
+                       x: input, transposedWeight: parameters + w.attnWeight, rows: N, inFeatures: C, outFeatures: 3 * C)
+    }
+
+    /// Backward of `mlpBranchForward`: adds into dInput (N, C) and the branch's weights.
+    func mlpBranchBackward(_ l: Int, _ dFcProj: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                           dInput: FloatPointer, _ a: BlockActivations, rows N: Int) {
+        let w = blocks[l], g = grads, C = config.width
+        // fcProj = fcAct·W_fcprojᵀ + b
+        zero(g.dFcAct, N * 4 * C)
+        linearBackward(dX: g.dFcAct, dWeight: gradients + w.fcProjWeight, dBias: gradient(w.fcProjBias), dOut: dFcProj,
+                       x: a.fcAct, transposedWeight: parameters + w.fcProjWeight, rows: N, inFeatures: 4 * C, outFeatures: C)
+        // fcAct = act(fcPre)
+        zero(g.dFcPre, N * 4 * C)
+        activationBackward(dX: g.dFcPre, dOut: g.dFcAct, x: a.fcPre, count: N * 4 * C)
+        // fcPre = input·W_fcᵀ + b
+        linearBackward(dX: dInput, dWeight: gradients + w.fcWeight, dBias: gradient(w.fcBias), dOut: g.dFcPre,
+                       x: input, transposedWeight: parameters + w.fcWeight, rows: N, inFeatures: C, outFeatures: 4 * C)
+    }
+
+    /// Backward of `residualForward` (out = base + dropout(branch)) into the branch: dOut itself,
+    /// or dOut ⊙ mask (in grads.dBranch) when the forward dropped. The base's share is dOut
+    /// unchanged, so the caller's dResidual already holds it.
+    func residualBackward(_ dOut: UnsafePointer<Float>, mask: FloatPointer?, count n: Int) -> UnsafePointer<Float> {
+        guard lastTraining, let mask else { return dOut }
+        zero(grads.dBranch, n)
+        dropoutBackward(dX: grads.dBranch, dOut: dOut, mask: mask, count: n)
+        return UnsafePointer(grads.dBranch)
+    }
+
+    /// The gradient of the parameter starting at `offset`, if the model has it.
+    func gradient(_ offset: Int?) -> FloatPointer? { offset.map { gradients + $0 } }
+
+    /// Block l's input: the embedding for block 0, else block l − 1's output.
+    func blockInput(_ l: Int) -> UnsafePointer<Float> { l == 0 ? UnsafePointer(embedded) : blockOutput(l - 1) }
+
+    /// Block l's output: residual2 (Pre-LN) or LN_2(residual2), kept in ln2 (Post-LN).
+    func blockOutput(_ l: Int) -> UnsafePointer<Float> {
+        UnsafePointer(config.preNorm ? blockActivations[l].residual2 : blockActivations[l].ln2)
+    }
+}
+
+// MARK: - The variants: small pieces the straight path calls
+
+extension GPT {
+    /// LayerNorm (GPT-2) or RMSNorm, row by row: out = norm(x) ⊙ weight (+ bias).
+    ///   out, x: (N, C)   mean, rstd: (N), kept for the backward (RMSNorm leaves mean alone).
+    func normForward(_ out: FloatPointer, mean: FloatPointer, rstd: FloatPointer, _ x: UnsafePointer<Float>,
+                     weight: Int, bias: Int?, rows N: Int) {
+        let C = config.width
+        switch config.norm {
+        case .layerNorm:
+            layerNormForward(out, mean: mean, rstd: rstd, x, weight: parameters + weight,
+                             bias: parameter(bias) ?? UnsafePointer(noBias), rows: N, cols: C)
+        case .rmsNorm:
+            rmsNormForward(out, rstd: rstd, x, weight: parameters + weight, rows: N, cols: C)
+        }
+    }
+
+    /// Backward of `normForward`: adds into dX and the norm's gain (and bias).
+    func normBackward(dX: FloatPointer, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+                      rstd: UnsafePointer<Float>, weight: Int, bias: Int?, rows N: Int) {
+        let C = config.width
+        switch config.norm {
+        case .layerNorm:
+            layerNormBackward(dX: dX, dWeight: gradients + weight, dBias: gradient(bias) ?? noBiasGradient, dOut: dOut,
+                              x: x, weight: parameters + weight, mean: mean, rstd: rstd, rows: N, cols: C)
+        case .rmsNorm:
+            rmsNormBackward(dX: dX, dWeight: gradients + weight, dOut: dOut, x: x, weight: parameters + weight,
+                            rstd: rstd, rows: N, cols: C)
+        }
+    }
+
+    /// The MLP's nonlinearity: exact GELU (nanoGPT's nn.GELU()) or ReLU.   out, x: (n values).
+    func activationForward(_ out: FloatPointer, _ x: UnsafePointer<Float>, count n: Int) {
+        switch config.activation {
+        case .gelu: geluErfForward(out, x, count: n)
+        case .relu: reluForward(out, x, count: n)
+        }
+    }
+
+    /// Backward of `activationForward`: adds into dX.
+    func activationBackward(dX: FloatPointer, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>, count n: Int) {
+        switch config.activation {
+        case .gelu: geluErfBackward(dX: dX, dOut: dOut, x: x, count: n)
+        case .relu: reluBackward(dX: dX, dOut: dOut, x: x, count: n)
+        }
+    }
+
+    /// The 2017 Transformer's block (Post-LN): the same branches, each followed by its norm.
+    ///   residual1 = x + dropout(attention(x))     ln1 = LN_1(residual1)
+    ///   residual2 = ln1 + dropout(mlp(ln1))       ln2 = LN_2(residual2), the output
+    func postNormBlockForward(_ l: Int, _ x: UnsafePointer<Float>, _ a: BlockActivations, rows N: Int,
+                              layout: AttentionLayout, cache: KVCacheRows?, training: Bool,
+                              rng: inout SplitMix64) -> UnsafePointer<Float> {
+        let w = blocks[l], C = config.width, drop = training ? a.dropout : nil
+        attentionBranchForward(l, x, a, rows: N, layout: layout, cache: cache, training: training, rng: &rng)
+        residualForward(a.residual1, x, a.attnProj, mask: drop?.attnProjMask, count: N * C, rng: &rng)
+        normForward(a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd, a.residual1, weight: w.ln1Weight, bias: w.ln1Bias, rows: N)
+        mlpBranchForward(l, a.ln1, a, rows: N)
+        residualForward(a.residual2, a.ln1, a.fcProj, mask: drop?.fcProjMask, count: N * C, rng: &rng)
+        normForward(a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd, a.residual2, weight: w.ln2Weight, bias: w.ln2Bias, rows: N)
+        return UnsafePointer(a.ln2)
+    }
+
+    /// Backward of `postNormBlockForward`; dResidual as in `blockBackward`. The residual sums sit
+    /// under a norm, so their gradients are gathered in dSum before they reach dResidual.
+    func postNormBlockBackward(_ l: Int, x: UnsafePointer<Float>, _ a: BlockActivations, rows N: Int,
+                               layout: AttentionLayout) {
+        let w = blocks[l], g = grads, C = config.width
+        // ln2 = LN_2(residual2)
+        zero(g.dSum, N * C)
+        normBackward(dX: g.dSum, dOut: g.dResidual, x: a.residual2, mean: a.ln2Mean, rstd: a.ln2Rstd,
+                     weight: w.ln2Weight, bias: w.ln2Bias, rows: N)
+        // residual2 = ln1 + dropout(mlp(ln1)): dLn1 = dSum + mlpᵀ(dSum), gathered in dResidual
+        g.dResidual.update(from: g.dSum, count: N * C)
+        let dFcProj = residualBackward(g.dSum, mask: a.dropout?.fcProjMask, count: N * C)
+        mlpBranchBackward(l, dFcProj, input: a.ln1, dInput: g.dResidual, a, rows: N)
+        // ln1 = LN_1(residual1)
+        zero(g.dSum, N * C)
+        normBackward(dX: g.dSum, dOut: g.dResidual, x: a.residual1, mean: a.ln1Mean, rstd: a.ln1Rstd,
+                     weight: w.ln1Weight, bias: w.ln1Bias, rows: N)
+        // residual1 = x + dropout(attention(x)): dx = dSum + attentionᵀ(dSum)
+        g.dResidual.update(from: g.dSum, count: N * C)
+        let dAttnProj = residualBackward(g.dSum, mask: a.dropout?.attnProjMask, count: N * C)
+        attentionBranchBackward(l, dAttnProj, input: x, dInput: g.dResidual, a, rows: N, layout: layout)
     }
 }

@@ -15,7 +15,7 @@ extension GPT {
     /// row 0: (T, T), row t = query position, column s = key position (0 for s > t).
     public func attentionMap(layer: Int, head: Int) -> [Float] {
         let T = lastLength
-        let probs = blockActivations[layer].probs + head * T * T
+        let probs = blockActivations[layer].attnProbs + head * T * T
         return Array(UnsafeBufferPointer(start: probs, count: T * T))
     }
 }

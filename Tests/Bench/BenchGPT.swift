@@ -102,7 +102,7 @@ func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
                                    value: mfu, unit: "%"))
 
         // Where the time goes: every kernel of one step, timed alone at the step's shapes.
-        let phases = gptPhaseMilliseconds(config: config, batch: B)
+        let phases = try gptPhaseMilliseconds(config: config, batch: B)
         print("  per phase (each kernel alone, summed over one step's calls):")
         for (name, ms) in phases { print("    " + padRight(name, 34) + padLeft(fixed(ms, 2), 7) + " ms") }
         print("    " + padRight("sum of the phases", 34) + padLeft(fixed(phases.map(\.1).reduce(0, +), 2), 7) + " ms")
@@ -116,10 +116,11 @@ func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
 
 /// Each phase of one training step at `config`, batch B: the kernels a step calls, each timed
 /// alone (median of repetitions) on scratch buffers of the step's shapes, summed over its calls.
-func gptPhaseMilliseconds(config: GPTConfig, batch B: Int) -> [(String, Double)] {
+func gptPhaseMilliseconds(config: GPTConfig, batch B: Int) throws -> [(String, Double)] {
     let T = config.context, C = config.width, V = config.vocabularySize, H = config.heads, L = config.layers
     let N = B * T
     var rng = SplitMix64(seed: 1)
+    let P = try GPT(config: config, maxBatch: 1, rng: &rng).parameterCount   // what AdamW steps
     func buffer(_ count: Int) -> FloatPointer {
         let p = FloatPointer.allocate(capacity: count)
         for i in 0..<count { p[i] = rng.normal(mean: 0, std: 0.5) }
@@ -128,8 +129,8 @@ func gptPhaseMilliseconds(config: GPTConfig, batch B: Int) -> [(String, Double)]
     let x = buffer(N * 4 * C), y = buffer(N * 4 * C), w = buffer(4 * C * C), dW = buffer(4 * C * C)
     let qkv = buffer(N * 3 * C), probs = buffer(B * H * T * T), scratch = buffer(B * H * T * T)
     let stats = buffer(2 * N), logits = buffer(N * V), wte = buffer(V * C)
-    let parameters = buffer(800_000), m = buffer(800_000), v = buffer(800_000), g = buffer(800_000)
-    for i in 0..<800_000 { v[i] = abs(v[i]) }
+    let parameters = buffer(P), m = buffer(P), v = buffer(P), g = buffer(P)
+    for i in 0..<P { v[i] = abs(v[i]) }
     defer { for p in [x, y, w, dW, qkv, probs, scratch, stats, logits, wte, parameters, m, v, g] { p.deallocate() } }
     let targets = (0..<N).map { $0 % V }
     func ms(_ body: () -> Void) -> Double { medianSeconds(repetitions: 7, minimumSeconds: 0.01, body) * 1000 }
@@ -137,29 +138,32 @@ func gptPhaseMilliseconds(config: GPTConfig, batch B: Int) -> [(String, Double)]
     // the four Linears of a block (in -> out), forward and backward (dX and dW)
     var matmul = 0.0
     for (i, o) in [(C, 3 * C), (C, C), (C, 4 * C), (4 * C, C)] {
-        matmul += Double(L) * ms { gptLinearForward(y, x, weight: w, bias: nil, rows: N, inFeatures: i, outFeatures: o) }
-        matmul += Double(L) * ms { gptLinearBackward(dX: y, dWeight: dW, dBias: nil, dOut: x, x: x, weight: w,
-                                                     rows: N, inFeatures: i, outFeatures: o) }
+        matmul += Double(L) * ms { linearForward(y, x, transposedWeight: w, bias: nil, rows: N, inFeatures: i, outFeatures: o) }
+        matmul += Double(L) * ms { linearBackward(dX: y, dWeight: dW, dBias: nil, dOut: x, x: x, transposedWeight: w,
+                                                  rows: N, inFeatures: i, outFeatures: o) }
     }
-    var head = ms { gptLinearForward(logits, x, weight: wte, bias: nil, rows: N, inFeatures: C, outFeatures: V) }
-    head += ms { gptLinearBackward(dX: y, dWeight: dW, dBias: nil, dOut: logits, x: x, weight: wte,
-                                   rows: N, inFeatures: C, outFeatures: V) }
-    let attention = Double(L) * (ms { gptAttentionForward(y, probs: probs, qkv: qkv, weights: nil, mask: nil,
-                                                         batch: B, length: T, width: C, heads: H) }
-        + ms { gptAttentionBackward(dQKV: x, scratch: scratch, dY: y, qkv: qkv, probs: probs, weights: nil, mask: nil,
-                                    batch: B, length: T, width: C, heads: H) })
-    let norms = Double(2 * L + 1) * (ms { gptNormForward(y, mean: stats, rstd: stats + N, x, weight: w, bias: w,
-                                                          rms: false, rows: N, cols: C) }
-        + ms { gptNormBackward(dX: y, dWeight: dW, dBias: dW, dOut: x, x: x, weight: w, mean: stats, rstd: stats + N,
-                               rms: false, rows: N, cols: C) })
-    let gelu = Double(L) * (ms { gptActivationForward(y, x, count: N * 4 * C, relu: false) }
-        + ms { gptActivationBackward(dX: y, dOut: x, x: x, count: N * 4 * C, relu: false) })
+    var head = ms { linearForward(logits, x, transposedWeight: wte, bias: nil, rows: N, inFeatures: C, outFeatures: V) }
+    head += ms { linearBackward(dX: y, dWeight: dW, dBias: nil, dOut: logits, x: x, transposedWeight: wte,
+                                rows: N, inFeatures: C, outFeatures: V) }
+    let layout = AttentionLayout.fusedSelfAttention(batch: B, length: T, width: C, heads: H)
+    let causal = AttentionMask(causal: true)
+    let attention = Double(L) * (ms { attentionForward(y, probs: probs, query: qkv, key: qkv + C, value: qkv + 2 * C,
+                                                       layout: layout, mask: causal) }
+        + ms { attentionBackward(dQuery: x, dKey: x + C, dValue: x + 2 * C, scratch: scratch, dOut: y, probs: probs,
+                                 query: qkv, key: qkv + C, value: qkv + 2 * C, layout: layout, mask: causal) })
+    let norms = Double(2 * L + 1) * (ms { layerNormForward(y, mean: stats, rstd: stats + N, x, weight: w, bias: w,
+                                                            rows: N, cols: C) }
+        + ms { layerNormBackward(dX: y, dWeight: dW, dBias: dW, dOut: x, x: x, weight: w, mean: stats, rstd: stats + N,
+                                 rows: N, cols: C) })
+    let gelu = Double(L) * (ms { geluErfForward(y, x, count: N * 4 * C) }
+        + ms { geluErfBackward(dX: y, dOut: x, x: x, count: N * 4 * C) })
     let loss = targets.withUnsafeBufferPointer { t in
-        ms { _ = gptCrossEntropyForward(probs: probs, losses: stats, logits: logits, targets: t.baseAddress!, rows: N, vocabulary: V) }
+        ms { softmaxCrossEntropyForward(losses: stats, probs: probs, logits: logits, targets: t.baseAddress!,
+                                        rows: N, classes: V) }
     }
     let optimizer = ms {
-        _ = sumOfSquares(g, count: 800_000)
-        adamWUpdate(parameters, firstMoment: m, secondMoment: v, gradients: g, count: 800_000, step: 10,
+        _ = sumOfSquares(g, count: P)
+        adamWUpdate(parameters, firstMoment: m, secondMoment: v, gradients: g, count: P, step: 10,
                     learningRate: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1)
     }
     return [("matmuls of the blocks (fwd+bwd)", matmul), ("tied head matmuls (fwd+bwd)", head),

@@ -54,17 +54,6 @@ import Shared
         for result in results { #expect(result.passed, "\(result)") }
     }
 
-    @Test func splitAndMergeHeadsAreInverses() {
-        var rng = SplitMix64(seed: 2)
-        let x = rng.gaussians(2 * 3 * 12)
-        let heads = splitHeads(x, batch: 2, time: 3, heads: 4, headSize: 3)
-        var back = [Float](repeating: 0, count: x.count)
-        mergeHeads(into: &back, heads, batch: 2, time: 3, heads: 4, headSize: 3)
-        #expect(back == x)
-        // head 1 of (b 1, t 2) is columns 3..<6 of that row
-        #expect(Array(heads[(((1 * 4 + 1) * 3 + 2) * 3)..<(((1 * 4 + 1) * 3 + 2) * 3 + 3)]) == Array(x[((1 * 3 + 2) * 12 + 3)..<((1 * 3 + 2) * 12 + 6)]))
-    }
-
     // MARK: embeddings
 
     @Test func skipGramBackwardMatchesFiniteDifferences() {

@@ -96,20 +96,6 @@ final class TransformerBlock: Module {
     }
 }
 
-/// Sinusoidal positions (Vaswani et al. 3.5): PE[t, 2i] = sin(t/10000^(2i/C)),
-/// PE[t, 2i+1] = cos(t/10000^(2i/C)). (T, C), fixed, not trained.
-func sinusoidalPositions(time T: Int, embedding C: Int) -> [Float] {
-    var table = [Float](repeating: 0, count: T * C)
-    for t in 0..<T {
-        for i in stride(from: 0, to: C, by: 2) {
-            let angle = Double(t) / pow(10_000, Double(i) / Double(C))
-            table[t * C + i] = Float(sin(angle))
-            if i + 1 < C { table[t * C + i + 1] = Float(cos(angle)) }
-        }
-    }
-    return table
-}
-
 /// The decoder-only model of the toy task. Sequences are source ++ answer minus the last token:
 /// T = 2L − 1 positions; only the last L predictions (the answer) are scored.
 final class ToyTransformer: ToyModel {
@@ -136,7 +122,7 @@ final class ToyTransformer: ToyModel {
         // GPT-2's initialisation of both tables, N(0, 0.02²); the LayerNorms rescale the sum
         tokenEmbedding = Parameter("wte", shape: [V, C], value: rng.gaussians(V * C, std: 0.02))
         positionEmbedding = positions == .learned ? Parameter("wpe", shape: [T, C], value: rng.gaussians(T * C, std: 0.02)) : nil
-        fixedPositions = positions == .sinusoidal ? sinusoidalPositions(time: T, embedding: C) : [Float](repeating: 0, count: T * C)
+        fixedPositions = positions == .sinusoidal ? sinusoidalPositions(length: T, width: C) : [Float](repeating: 0, count: T * C)
         blocks = (0..<layers).map { TransformerBlock(embedding: C, heads: H, time: T, name: "h.\($0)", rng: &rng) }
         finalNorm = LayerNormLayer(C, name: "ln_f")
         head = Linear(C, V, name: "lm_head", initialization: .xavier, rng: &rng)
