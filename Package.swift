@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
-// The workbook: one library (Shared), one executable per week, one test target per week,
-// and a Bench executable. No package dependencies; zlib comes from the system.
+// The workbook: one library (Shared, in four layered targets), one executable per week, one
+// test target per week, and a Bench executable. No package dependencies; zlib comes from the system.
 import PackageDescription
 
 // Optimisation flags, applied in every configuration (debug included), because learners
@@ -33,6 +33,17 @@ let weeks = [
     "Week10BPE",
 ]
 
+/// The layers of Shared, bottom up: each may import only the ones before it (Shared/Training/
+/// Shared.swift draws the graph). `Shared` itself is the top layer and re-exports the others.
+let layers: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
+    ("SharedKernels", "Shared/Kernels", []),
+    ("SharedTools", "Shared/Tools", ["SharedKernels", "CZlib"]),
+    ("SharedData", "Shared/Data", ["SharedKernels", "SharedTools", "CZlib"]),
+    ("SharedNN", "Shared/NN", ["SharedKernels", "SharedTools", "SharedData"]),
+]
+/// What a test target may `@testable import`: every layer.
+let allLayers: [Target.Dependency] = ["Shared"] + layers.map { .target(name: $0.name) }
+
 let package = Package(
     name: "Workbook",
     platforms: [.macOS(.v13)],
@@ -40,16 +51,18 @@ let package = Package(
     targets: [
         // System zlib (gzip'd IDX files), through a module map; no hand-written inflate.
         .systemLibrary(name: "CZlib", path: "Shared/CZlib"),
-        .target(name: "Shared", dependencies: ["CZlib"], path: "Shared",
-                exclude: ["CZlib"], swiftSettings: fast),
-        .testTarget(name: "SharedTests", dependencies: ["Shared"], path: "Tests/SharedTests",
+        .target(name: "Shared", dependencies: layers.map { .target(name: $0.name) }, path: "Shared/Training",
+                swiftSettings: fast),
+        .testTarget(name: "SharedTests", dependencies: allLayers, path: "Tests/SharedTests",
                     swiftSettings: fast),
-        .executableTarget(name: "Bench", dependencies: ["Shared"] + weeks.map { .target(name: $0) },
+        .executableTarget(name: "Bench", dependencies: allLayers + weeks.map { .target(name: $0) },
                           path: "Tests/Bench", swiftSettings: fast),
-    ] + weeks.flatMap { week -> [Target] in [
+    ] + layers.map { layer in
+        .target(name: layer.name, dependencies: layer.dependencies, path: layer.folder, swiftSettings: fast)
+    } + weeks.flatMap { week -> [Target] in [
         .executableTarget(name: week, dependencies: ["Shared"], path: "Weeks/\(week)",
                           swiftSettings: fast),
-        .testTarget(name: "\(week.prefix(6))Tests", dependencies: [.target(name: week), "Shared"]
+        .testTarget(name: "\(week.prefix(6))Tests", dependencies: [.target(name: week)] + allLayers
                         + (week == "Week04Training" ? [.target(name: "Week03MLP")] : []),   // week 4 checks itself against week 3
                     path: "Tests/\(week.prefix(6))Tests",
                     // files the tests read from disk, and the Python scripts that made or check them

@@ -1,6 +1,8 @@
 // Mini-batches and train/validation splits (every training loop from week 2 on). Batches
 // are lists of example indices; the caller gathers the rows it needs (LabeledImages.batch,
 // gatherRows). Shuffling is seeded, so the same seed visits examples in the same order.
+import SharedKernels
+import SharedTools
 
 /// One epoch of mini-batches over examples 0..<count: each index appears exactly once
 /// (in a seeded random order when `shuffle`), cut into batches of `batchSize`. The last

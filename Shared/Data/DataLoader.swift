@@ -10,6 +10,8 @@
 //
 // The order comes from `MiniBatches` (Batching.swift); this adds the gathering of the rows.
 // Reference: https://pytorch.org/docs/stable/data.html#torch.utils.data.DataLoader
+import SharedKernels
+import SharedTools
 
 /// One gathered mini-batch.
 public struct Batch {
@@ -101,7 +103,7 @@ extension LabeledImages {
     public func trainValidationSplit(validationFraction: Double, rng: inout SplitMix64)
         -> (train: LabeledImages, validation: LabeledImages)
     {
-        let (train, validation) = Shared.trainValidationSplit(count: count, validationFraction: validationFraction,
+        let (train, validation) = SharedData.trainValidationSplit(count: count, validationFraction: validationFraction,
                                                               rng: &rng)
         return (subset(train), subset(validation))
     }

@@ -2,6 +2,8 @@
 // Shakespeare (every week) and downloaded MNIST (weeks 3-4). Learners and tests run from
 // the repository root, so we look in ./Datasets first; as a fallback we look next to this
 // source file (Shared/Data/DatasetFiles.swift is two folders below the package root).
+import SharedKernels
+import SharedTools
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

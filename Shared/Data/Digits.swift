@@ -1,6 +1,8 @@
 // The embedded 8x8 handwritten digits (weeks 1-4 run on them with no download): 1,797
 // images from the UCI optdigits test set, as shipped in scikit-learn (Datasets/README.md).
 // Each CSV line is 64 pixel values in 0...16 (row-major 8x8), then the label 0...9.
+import SharedKernels
+import SharedTools
 
 public enum Digits {
     public static let height = 8

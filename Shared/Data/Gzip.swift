@@ -3,6 +3,8 @@
 // the first bytes are not the gzip magic 1f 8b it copies them through unchanged, so every
 // reader here takes `name.gz` and `name` alike. Used by IDX.swift, Digits.swift.
 // Reference: https://www.zlib.net/manual.html ("gzip File Access Functions").
+import SharedKernels
+import SharedTools
 import CZlib
 #if canImport(Glibc)
 import Glibc

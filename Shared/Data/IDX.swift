@@ -7,6 +7,8 @@
 //   byte  3     number of dimensions D
 //   then D      big-endian UInt32 sizes, e.g. 60000, 28, 28
 //   then        the data, row-major (last index fastest), one byte per element for 0x08
+import SharedKernels
+import SharedTools
 import Dispatch
 
 /// An n-dimensional array of bytes as stored in an IDX file.

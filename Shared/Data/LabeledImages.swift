@@ -1,5 +1,7 @@
 // A labelled image set held as one flat Float buffer (weeks 1-4): the embedded 8x8 digits,
 // MNIST, Fashion-MNIST. Row n of `pixels` is image n, row-major (height, width), in [0, 1].
+import SharedKernels
+import SharedTools
 
 /// Images and their class labels.
 /// pixels: (count, height*width) in [0, 1], 0 = black.   labels: (count), each in 0..<classNames.count.

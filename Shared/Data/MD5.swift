@@ -2,6 +2,8 @@
 // with them (those are MD5). Integrity against a broken download, not security.
 // Written out here because Linux has no system hash API in the standard library.
 // Reference: https://www.rfc-editor.org/rfc/rfc1321
+import SharedKernels
+import SharedTools
 
 public enum MD5 {
     /// Per-round left-rotation amounts.

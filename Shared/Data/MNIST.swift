@@ -2,6 +2,8 @@
 // ten classes, in four IDX files. Found on disk (--data-dir, Datasets/, the Debian package)
 // or, only when asked, downloaded from public mirrors and checked against published MD5s.
 // MNIST: http://yann.lecun.com/exdb/mnist/  Fashion-MNIST: https://github.com/zalandoresearch/fashion-mnist
+import SharedKernels
+import SharedTools
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -2,6 +2,8 @@
 // sequence of tokens. An RNN has to squeeze the sequence through its hidden state; attention
 // can look back at any position, which is what these tasks reward.
 // Reference: minGPT's SortDataset (https://github.com/karpathy/minGPT, demo.ipynb).
+import SharedKernels
+import SharedTools
 
 public enum SequenceTask: String, CaseIterable {
     /// target = source

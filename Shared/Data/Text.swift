@@ -2,6 +2,8 @@
 // or a user's --corpus file, a character vocabulary (a `Tokenizer`, Tokenizer.swift), a 90/10
 // train/validation split, and random chunks of T tokens with their next-token targets (as in
 // nanoGPT's get_batch). The splits, schedules and measures built on them are in TextData.swift. Reference: https://github.com/karpathy/nanoGPT/blob/master/data/shakespeare_char/prepare.py
+import SharedKernels
+import SharedTools
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -3,6 +3,8 @@
 // lanes for truncated BPTT), the validation slice an evaluation reads, and the two measures a
 // language model is compared against: the unigram entropy and bits per character.
 // Reference: https://github.com/karpathy/nanoGPT/blob/master/data/shakespeare_char/prepare.py
+import SharedKernels
+import SharedTools
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -98,7 +100,7 @@ public struct CharacterData {
             throw WorkbookError("--prompt: \(error.message)")
         }
         return CharacterData(corpus: corpus, train: train, validation: validation,
-                             unigramEntropy: Shared.unigramEntropy(train, vocabularySize: corpus.vocabulary.size),
+                             unigramEntropy: SharedData.unigramEntropy(train, vocabularySize: corpus.vocabulary.size),
                              name: path ?? "embedded Shakespeare")
     }
 

@@ -3,6 +3,8 @@
 // too, so every language-model week trains and samples through the same three calls.
 // A tokenizer file is untrusted input: `load` checks every field and says in one line what is wrong.
 // Reference: https://github.com/karpathy/minbpe (encode / decode / save / load).
+import SharedKernels
+import SharedTools
 
 /// Turns text into token ids and back.
 public protocol Tokenizer {

@@ -2,6 +2,8 @@
 // spirals, XOR. Every generator is seeded, so the same seed gives the same points, and
 // returns points (count, 2) as a flat [x0, y0, x1, y1, ...] with labels (count).
 // References: scikit-learn's make_blobs / make_moons / make_circles; CS231n's spiral data.
+import SharedKernels
+import SharedTools
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

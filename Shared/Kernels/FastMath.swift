@@ -10,8 +10,8 @@
 /// How: write x = n·ln 2 + r with n an integer and |r| <= ½ln 2, so e^x = 2ⁿ · e^r. The
 /// polynomial approximates e^r on that small interval; 2ⁿ is built directly in the exponent
 /// bits of a Float.
-@inline(__always)
-func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+@inlinable @inline(__always)
+public func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let clamped = minimum16(maximum16(x, SIMD16(repeating: -87.3)), SIMD16(repeating: 88))
     // n = round(x / ln 2). Trick: adding 1.5·2²³ pushes the fraction bits out of the Float, so
     // the sum is rounded to an integer, and that integer sits in the low bits of its pattern.
@@ -39,8 +39,8 @@ func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 }
 
 /// σ(x) = 1 / (1 + e^−x) for 16 values. No overflow trouble: e^−x = +∞ gives exactly 0.
-@inline(__always)
-func sigmoid16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+@inlinable @inline(__always)
+public func sigmoid16(_ x: SIMD16<Float>) -> SIMD16<Float> {
     1 / (1 + exp16(-x))
 }
 
@@ -48,8 +48,8 @@ func sigmoid16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 /// tanh(x) = 1 − 2/(e^2|x| + 1) with the sign of x restored; near 0 that form loses relative
 /// precision (1 minus almost 1), so for |x| < 1/16 we use the Taylor series
 /// x − x³/3 + 2x⁵/15 − 17x⁷/315 instead (its next term is below 1e-12 there).
-@inline(__always)
-func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
+@inlinable @inline(__always)
+public func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
     let a = maximum16(x, -x)                     // |x|
     let fromExp = 1 - 2 / (exp16(2 * a) + 1)
     let signed = fromExp.replacing(with: -fromExp, where: x .< 0)
@@ -63,8 +63,8 @@ func tanh16(_ x: SIMD16<Float>) -> SIMD16<Float> {
 
 /// Up to 16 values from `p` (count <= 16), the other lanes set to `fill`: lets a loop
 /// handle its last, partial chunk with the same vector code (and so the same rounding).
-@inline(__always)
-func load16(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Float> {
+@inlinable @inline(__always)
+public func load16(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Float> {
     if count == 16 { return load16(p) }
     var v = SIMD16<Float>(repeating: fill)
     for lane in 0..<count { v[lane] = p[lane] }
@@ -72,16 +72,16 @@ func load16(_ p: UnsafePointer<Float>, count: Int, fill: Float = 0) -> SIMD16<Fl
 }
 
 /// Writes the first `count` lanes of `v` to `p` (count <= 16).
-@inline(__always)
-func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+@inlinable @inline(__always)
+public func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
     if count == 16 { store16(v, p); return }
     for lane in 0..<count { p[lane] = v[lane] }
 }
 
 /// out[i] = f(x[i]) for n values, 16 at a time; the last partial chunk goes through the same
 /// vector function (padded with zeros), so every value is computed the same way.
-@inline(__always)
-func map16(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int,
+@inlinable @inline(__always)
+public func map16(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int,
            _ f: (SIMD16<Float>) -> SIMD16<Float>) {
     var i = 0
     while i + 16 <= n {
@@ -95,8 +95,8 @@ func map16(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count 
 /// backward, where `local` is dOut times the local derivative and y is what that derivative
 /// is computed from (the forward's input x, its output, or a mask). The last partial chunk
 /// goes through the same vector function, padded with zeros (and nothing is written past n).
-@inline(__always)
-func accumulate16(_ dX: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
+@inlinable @inline(__always)
+public func accumulate16(_ dX: UnsafeMutablePointer<Float>, _ dOut: UnsafePointer<Float>,
                   _ y: UnsafePointer<Float>, count n: Int,
                   _ local: (_ dOut: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float>) {
     var i = 0

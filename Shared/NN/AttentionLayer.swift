@@ -7,6 +7,9 @@
 // reading an encoder: Tq ≠ Tk); and `MultiHeadSelfAttention` wraps it as a Module that reads q,
 // k and v straight out of its fused projection: project, attend, project. Reference: Vaswani et al. 2017, https://arxiv.org/abs/1706.03762
 // (sections 3.2.1-3.2.2); https://pytorch.org/docs/stable/generated/torch.nn.functional.scaled_dot_product_attention.html
+import SharedKernels
+import SharedTools
+import SharedData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

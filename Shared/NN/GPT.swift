@@ -6,6 +6,9 @@
 // compares (Post-LN, RMSNorm, ReLU, positions, dropout) are small pieces beside that path.
 // Week 8 trains it; week 9 samples from it (GPTKVCache.swift); week 10 fine-tunes it.
 // References: Radford et al., GPT-2 (2019); nanoGPT model.py; llm.c train_gpt2.c.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// Every architectural choice of a GPT. The defaults are nanoGPT's shakespeare_char CPU model.
 public struct GPTConfig: Equatable {

@@ -2,6 +2,9 @@
 // peak float throughput (the denominator of MFU, model FLOPs utilisation), and the whole
 // model's backward against finite differences. The GPT trains through the shared loop,
 // LanguageModelTraining.swift.
+import SharedKernels
+import SharedTools
+import SharedData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

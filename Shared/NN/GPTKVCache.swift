@@ -6,6 +6,9 @@
 // the cache instead of the rows' own qkv.
 // Reference: nanoGPT's model.py generate() (which recomputes everything; we cache), and the
 // "past_key_values" of Hugging Face's GPT2Attention.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// One block's cached keys and values, as `blockForward` reads and extends them.
 ///   keys, values: (T, C), row t = position t, heads side by side (head h: columns h·D ..< (h+1)·D)

@@ -2,6 +2,9 @@
 // and checkpoints of weeks 9-10 need from it. The parameter layout is the arena's own (views in
 // arena order, matrices first, matrices decaying); dropout draws from the model's own generator,
 // which a checkpoint saves so a resumed run continues bit for bit.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// A sequence being generated: the tokens so far and, unless made without one, the key/value
 /// cache of the last ≤ T of them (GPTKVCache.swift).

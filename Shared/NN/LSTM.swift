@@ -6,6 +6,9 @@
 // Same layout and tricks as RNN.swift: time-major (T, B, ·) buffers, the one-hot input
 // projection as a gather, and the four gates fused into one (B, H)x(H, 4H) gemm per step.
 // Gate order along the 4H axis is PyTorch's: input i, forget f, candidate g, output o.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// A single-layer LSTM over one-hot character inputs.
 ///   inputWeight Wxh: (V, 4H)   hiddenWeight Whh: (H, 4H)   bias b: (4H), columns [i | f | g | o]

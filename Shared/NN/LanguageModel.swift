@@ -4,6 +4,9 @@
 // The shape follows llm.c's gpt2_forward / gpt2_backward: a forward on a (B, T) batch of token
 // ids that keeps what the backward needs, a backward that adds into the gradients, and the
 // parameters as named slices of one flat parameter vector. Reference: https://github.com/karpathy/llm.c
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// Where one named tensor sits in a model's flat parameter vector (llm.c's ParameterTensors).
 /// The vector is all tensors back to back in `LanguageModel.parameterLayout` order: a model

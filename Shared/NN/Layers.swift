@@ -2,6 +2,9 @@
 // Dropout. Each is a thin wrapper over the forward/backward kernels of Shared/Kernels that
 // keeps its cache between the two calls. Used by week 4 on (the RNN, LSTM and GPT reuse them).
 // Reference: https://pytorch.org/docs/stable/nn.html (Linear, ReLU, GELU, Tanh, Dropout)
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// How a Linear layer's weights start (biases always start at 0).
 public enum WeightInitialization: String, CaseIterable {

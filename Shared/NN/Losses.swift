@@ -8,6 +8,9 @@
 // array. So it is a small type of its own with the same forward-then-backward rhythm
 // (PyTorch does the same: nn.CrossEntropyLoss takes (input, target) and returns a scalar).
 // Reference: https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// Mean softmax cross-entropy over the rows, fused with the softmax (numerically stable,
 /// and the backward is simply (p − onehot(y)) / N).

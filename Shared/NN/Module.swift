@@ -3,6 +3,9 @@
 // and ADDS into its parameters' gradients, and it lists its parameters for the optimizer.
 // Every later network (RNN, LSTM, attention, the GPT) is built from modules like these.
 // Reference: https://pytorch.org/docs/stable/generated/torch.nn.Module.html, CS231n layers.py
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// A layer (or a stack of layers) mapping a batch of rows to a batch of rows:
 ///   forward:  x (N, inFeatures) -> out (N, outFeatures)

@@ -3,6 +3,9 @@
 // step count) and calls the update kernel of Shared/Kernels once per parameter tensor.
 // The state is saved with the model, so a resumed run continues bit for bit.
 // Reference: https://pytorch.org/docs/stable/optim.html (same formulas and defaults).
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// What every optimizer offers the training loop: a step over the parameters' gradients, a
 /// learning rate a schedule may change between steps, and its state for checkpoints.

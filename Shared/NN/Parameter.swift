@@ -1,6 +1,9 @@
 // A trainable tensor and its gradient (micrograd's `parameters()` idea, without autograd).
 // Layers hold their weights as Parameters; optimizers, gradient zeroing, parameter counts and
 // checkpoints all walk a `[Parameter]` list. Used from week 4 on.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// A named weight tensor with its gradient, both flat row-major `[Float]` of `shape`.
 /// A class, so a layer and the optimizer updating it share the same storage.

@@ -5,6 +5,9 @@
 // exactly as it did with the per-tensor `Adam` of Optimizers.swift.
 // Weight decay applies to the tensors whose layout says `decays` (matrices), not to biases
 // and gains. Reference: https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html
+import SharedKernels
+import SharedTools
+import SharedData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -10,6 +10,9 @@
 // backward pass the weight gradients are not summed step by step: dWhh = Σ_t h_{t−1}ᵀ·da_t is
 // one big gemm over all T·B rows at the end, and dWxh a scatter-add. Only the recurrence
 // itself (dh_{t−1} = da_t·Whhᵀ) has to walk backwards one step at a time.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// A single-layer tanh RNN over one-hot character inputs.
 ///   inputWeight Wxh: (V, H)   hiddenWeight Whh: (H, H)   bias b: (H)

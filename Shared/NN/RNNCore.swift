@@ -4,6 +4,9 @@
 // parameter gradients and ∂L/∂(initial state).
 // The buffers a core needs for T steps of a batch of B live in a `RecurrentWorkspace`,
 // allocated once and reused every training step (no allocation inside the step).
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// A recurrent layer over one-hot inputs: the tanh RNN or the LSTM.
 public protocol RecurrentCore: AnyObject {

@@ -2,6 +2,9 @@
 // recurrent core, and of the whole language model, against centred finite differences on
 // the real code path (DESIGN.md "Numerics": L = Σ out ⊙ dOut, ‖a − n‖ / (‖a‖ + ‖n‖) < 1e-3).
 // The week programs run them before training; the tests assert on them.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// Checks a core's BPTT over T steps: every entry of every parameter and of the initial state.
 /// The scalar is L = Σ_t Σ h_t ⊙ dOut_t + Σ finalState ⊙ dFinal with seeded random dOut

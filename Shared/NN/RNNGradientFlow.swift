@@ -2,6 +2,9 @@
 // at the last step of a chunk reaches the hidden state t steps earlier. BPTT multiplies the
 // gradient by Whhᵀ·diag(tanh') once per step back, so its norm shrinks (or grows) roughly
 // geometrically; the LSTM's additive cell path lets it travel further.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// ‖∂L_T/∂h_{T−k}‖ for k = 0 … T−1 steps back, where L_T is the cross-entropy at the last
 /// position of each sequence only (mean over the batch); each norm is the mean over the B

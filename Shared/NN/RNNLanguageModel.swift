@@ -4,6 +4,9 @@
 // the shared trainer trains it, the shared sampler samples it, and checkpoints save it.
 // Reference: Karpathy, "The Unreasonable Effectiveness of Recurrent
 // Neural Networks" (2015), and his min-char-rnn.py.
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// core (RNN or LSTM) -> head: logits_t = h_t·W + b.
 ///   headWeight W: (H, V)   headBias b: (V)   (PyTorch Linear init: uniform ±1/√H)

@@ -2,6 +2,9 @@
 // `Optimizer` (Optimizers.swift) on an explicit workspace: what `Bench rnn` / `Bench lstm`
 // time. The weeks train through the shared loop of LanguageModelTraining.swift, which does the
 // same arithmetic over the model's flat parameter vector (the same losses, bit for bit).
+import SharedKernels
+import SharedTools
+import SharedData
 
 /// One training step on one batch: forward, loss, BPTT, clip, optimizer update.
 /// Returns the batch loss (nats/char) and the gradient norm before clipping.

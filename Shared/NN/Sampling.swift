@@ -4,6 +4,9 @@
 // by the model. References: Holtzman et al., "The Curious Case of Neural Text Degeneration"
 // (2019, top-p); Nguyen et al., "Min-p sampling" (2024); Keskar et al., CTRL (2019, the
 // repetition penalty); Hugging Face's logits processors and warpers.
+import SharedKernels
+import SharedTools
+import SharedData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -2,6 +2,9 @@
 // `optimizer.learningRate = schedule.learningRate(step:)` before each optimizer step.
 // Reference: https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate,
 // nanoGPT's get_lr (linear warmup, then cosine down to a floor).
+import SharedKernels
+import SharedTools
+import SharedData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -4,6 +4,7 @@
 // Our own fields go in the header's "__metadata__" (string to string): format_version, kind,
 // config, step, rng_state and a CRC-32 checksum that covers the data and every header field.
 // Used by the weeks that train for minutes (MLP on MNIST, RNN, LSTM, GPT) to save and resume.
+import SharedKernels
 import CZlib
 
 /// A named tensor: row-major Float32 values and their shape (e.g. "fc1.weight", [784, 128]).

@@ -1,6 +1,7 @@
 // Gradient checking: compare a hand-written backward pass with centered finite differences.
 // Every backward in the workbook is tested this way (CS231n's eval_numerical_gradient_array,
 // llm.c's "fake loss"). Used by SharedTests and every week's tests and programs.
+import SharedKernels
 
 /// The scalar we differentiate: L = Σ out ⊙ dOut, summed in Double.
 /// For a seeded random `dOut`, ∂L/∂out = dOut, so the gradient of L with respect to any input

@@ -2,6 +2,7 @@
 // Written out (no Foundation JSONSerialization) so the output is byte-for-byte stable: keys
 // sorted, integers without ".0", the shortest decimal that reads back as the same Double.
 // Grammar: RFC 8259, https://www.rfc-editor.org/rfc/rfc8259
+import SharedKernels
 
 /// A JSON document: a number, string, bool, array, object or null.
 /// Literals work directly: `let config: [String: JSONValue] = ["epochs": 10, "lr": 0.1, "model": "mlp"]`.
@@ -149,7 +150,7 @@ extension JSONValue: CustomStringConvertible {
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

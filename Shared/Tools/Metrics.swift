@@ -1,6 +1,7 @@
 // metrics.json: what a run did, in one file scripts can compare (DESIGN.md, "week program contract").
 //   {"week": "Week03MLP", "config": {...every flag...}, "final": {...}, "history": [{...}, ...]}
 // Keys are snake_case: train_loss, val_loss, test_accuracy (a fraction), seconds, steps, epochs.
+import SharedKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -77,7 +78,7 @@ public func createDirectories(_ path: String) throws {
 }
 
 /// The folder part of a path: "runs/Week03/metrics.json" -> "runs/Week03", "x.json" -> "".
-func parentDirectory(of path: String) -> String {
+public func parentDirectory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "" }
     return slash == path.startIndex ? "/" : String(path[..<slash])
 }
@@ -117,7 +118,7 @@ func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
 }
 
 /// Reads a whole file. Throws "cannot read PATH: No such file or directory" and the like.
-func readFileBytes(_ path: String) throws -> [UInt8] {
+public func readFileBytes(_ path: String) throws -> [UInt8] {
     let descriptor = open(path, O_RDONLY)
     guard descriptor >= 0 else {
         throw WorkbookError("cannot read \(path): \(String(cString: strerror(errno)))")

@@ -2,6 +2,7 @@
 // A program declares each flag by reading it (name, default, help), then calls `finish()`,
 // which prints the usage for --help, or one "error: ..." line and the usage for a bad command
 // line (exit code 2). Flags are kebab-case on the command line and snake_case in metrics.json.
+import SharedKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

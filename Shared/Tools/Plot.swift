@@ -3,6 +3,7 @@
 // dependencies. Colours: the Tableau 10 palette (designed to stay distinguishable for common
 // colour-vision deficiencies) for classes and series, viridis for heatmaps.
 // Nice tick values: Heckbert, "Nice numbers for graph labels", Graphics Gems (1990).
+import SharedKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,6 @@
 // A scatter of named points: each point is drawn as a dot with its name beside it (a 2-D
 // projection of word vectors, week 7). Axes, grid and legend as the other charts.
+import SharedKernels
 
 extension Plot {
     /// Points with a text label each; `group` picks the colour and the legend entry

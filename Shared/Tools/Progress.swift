@@ -1,6 +1,7 @@
 // Progress of a training loop: step/total, loss, throughput, elapsed and remaining time.
 // In a terminal one line is redrawn in place (carriage return); in a log file (stdout is not a
 // terminal) a plain line is printed about every 10% of the loop or every few seconds.
+import SharedKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -44,7 +45,7 @@ func formatDuration(_ seconds: Double) -> String {
 }
 
 /// 950 -> "950", 12_300 -> "12.3k", 4_500_000 -> "4.5M".
-func formatCount(_ x: Double) -> String {
+public func formatCount(_ x: Double) -> String {
     guard x.isFinite else { return "?" }
     if x >= 1e6 { return formatFixed(x / 1e6, digits: 1) + "M" }
     if x >= 1e4 { return formatFixed(x / 1e3, digits: 1) + "k" }

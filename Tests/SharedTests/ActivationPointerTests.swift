@@ -3,6 +3,10 @@
 // threads), on NaN-guarded buffers.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -3,6 +3,10 @@
 import Testing
 import Foundation
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct ActivationTests {
     /// Runs `forward` at every test size on Gaussian inputs (plus a few large ones) and compares

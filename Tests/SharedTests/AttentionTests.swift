@@ -4,6 +4,10 @@
 // without a dropout mask, its causality, and its independence from the thread count.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct AttentionTests {
     /// One attention problem: random q, k, v rows of the layout's strides (padding columns set

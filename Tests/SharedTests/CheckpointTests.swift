@@ -3,6 +3,10 @@
 // with one clear line rather than misread.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct CheckpointTests {
     /// Two small tensors with awkward values (signed zero, infinities, a NaN payload, subnormals).

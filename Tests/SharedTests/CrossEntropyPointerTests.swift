@@ -2,6 +2,10 @@
 // bits) and the naive reference; in place over the logits, with a padded vocabulary and ignored rows.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct CrossEntropyPointerTests {
     @Test func crossEntropyPointerFormsMatchArrayFormsAndNaive() {

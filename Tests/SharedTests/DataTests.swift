@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct EmbeddedDataTests {
     @Test func digitsLoad() throws {

@@ -1,6 +1,10 @@
 // Embedding gather / scatter-add and seeded inverted dropout.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct EmbeddingTests {
     @Test func forwardGathersRows() {

@@ -1,6 +1,10 @@
 // Embedding gather and scatter-add: pointer forms against the array forms and index loops.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct EmbeddingPointerTests {
     @Test func embeddingPointerFormsMatchArrayFormsAndNaive() {

@@ -3,6 +3,10 @@
 import Testing
 import Foundation
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct FastMathTests {
     /// Applies a 16-wide function to every value of `xs` (through map16, tail included).

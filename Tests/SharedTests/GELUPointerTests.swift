@@ -2,6 +2,10 @@
 // reference, on NaN-guarded buffers, including one large enough to be split across threads.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

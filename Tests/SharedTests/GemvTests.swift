@@ -3,6 +3,10 @@
 // gives exactly the numbers it gave before. Awkward sizes, padded lda, strided x, α/β, threads.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct GemvTests {
     /// Sizes around the 16/32/64 blocks and the 256-long k slices, and a threaded one.

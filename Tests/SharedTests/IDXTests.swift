@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 /// A fresh temporary folder per test, removed afterwards.
 final class DataTestFolder {

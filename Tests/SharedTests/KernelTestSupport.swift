@@ -2,6 +2,10 @@
 // naive references, and the finite-difference gradient check on the real kernel code path.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 enum KernelCheck {
     /// Sizes that exercise SIMD tails and odd shapes (1, 7, 33, 127) plus a round one.

@@ -4,6 +4,10 @@
 // divergence stops with one line and finite weights, and bad settings are refused.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct LanguageModelTrainingTests {
     /// A repeating text with some structure, as ids over a vocabulary of 11.

@@ -2,6 +2,10 @@
 // reference, on NaN-guarded buffers at sizes 0, 1, 7, 33, 127 and 256, and with a padded row stride.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct LayerNormPointerTests {
     @Test func layerNormPointerFormsMatchArrayFormsAndNaive() {

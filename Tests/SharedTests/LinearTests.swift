@@ -2,6 +2,10 @@
 // shapes, every gradient (dX, dWeight, dBias) against finite differences on non-square shapes.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct LinearTests {
     @Test func biasAddAndColumnSumsMatchLoops() {

@@ -2,6 +2,10 @@
 // and the definitions in Double, at sizes 0, 1, 7, 33, 127 and 256, on NaN-guarded buffers.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -4,6 +4,10 @@
 import Testing
 import Foundation
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct LossTests {
     @Test func crossEntropyMatchesNaiveAndKnownValue() {

@@ -3,6 +3,10 @@
 // leading dimensions, α/β variants, and 1 or 2 threads.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct MatmulTests {
     /// One GEMM problem with padded storage: every matrix row is `pad` floats longer than it

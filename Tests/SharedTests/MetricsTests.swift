@@ -1,6 +1,10 @@
 // metrics.json has the shape DESIGN.md fixes: {"week", "config", "final", "history"}.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct MetricsTests {
     @Test func writesTheDesignShape() throws {

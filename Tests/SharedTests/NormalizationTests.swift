@@ -2,6 +2,10 @@
 // differences (batch > 1, non-trivial weight and bias), and a constant row staying finite.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct NormalizationTests {
     @Test func layerNormForwardMatchesNaive() {

@@ -2,6 +2,10 @@
 // array forms (the same bits) and the formulas in Double; AdamW on slices of one flat arena.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

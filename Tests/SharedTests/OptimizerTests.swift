@@ -1,6 +1,10 @@
 // Optimizer updates and gradient clipping: known answers worked out by hand.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct OptimizerTests {
     @Test func sgdStepsAgainstTheGradient() {

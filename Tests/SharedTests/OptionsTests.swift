@@ -2,6 +2,10 @@
 // command line giving one "error: ..." line (the exit happens in finish(), which uses parse()).
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct OptionsTests {
     /// Options over a command line written as one string ("--epochs 5 --quick").

@@ -6,6 +6,10 @@ import Foundation
 import FoundationXML
 #endif
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 /// Parses an SVG and counts its elements by name; `error` is set when the XML is malformed.
 final class SVGInspector: NSObject, XMLParserDelegate {

@@ -4,6 +4,10 @@
 // is greedy, no filter is exactly `categorical`, and bad knobs are one clear line.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct SamplingTests {
     static let sizes = [1, 7, 33, 127]

@@ -3,6 +3,10 @@
 // checker must catch.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct SoftmaxTests {
     @Test func forwardMatchesNaive() {

@@ -3,6 +3,10 @@
 // vocabulary read back equal, untrusted files refused with one line, and the measures.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct TokenizerTests {
     @Test func charVocabularyRoundTripsAndNamesWhatItCannotEncode() throws {

@@ -2,6 +2,10 @@
 // was written, and malformed text is refused with the byte offset of the problem.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct ToolsJSONTests {
     @Test func roundTripOfANestedDocument() throws {

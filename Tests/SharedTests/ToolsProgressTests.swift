@@ -1,6 +1,10 @@
 // The progress line: step/total, percent, loss, throughput, elapsed and remaining time.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct ToolsProgressTests {
     @Test func lineHasEveryPart() {

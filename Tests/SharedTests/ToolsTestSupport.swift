@@ -5,6 +5,10 @@ import Glibc
 import Darwin
 #endif
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 enum ToolsTestSupport {
     /// A new empty folder under the system temporary directory ("/tmp/workbook-tools-XXXXXX").

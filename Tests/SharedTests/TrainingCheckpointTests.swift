@@ -4,6 +4,10 @@
 // refused by the safetensors checks underneath.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct TrainingCheckpointTests {
     static func sample() -> TrainingCheckpoint {

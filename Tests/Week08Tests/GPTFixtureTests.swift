@@ -4,6 +4,10 @@
 import Foundation
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 /// A plain safetensors file (F32 tensors only), as PyTorch's side writes it: no workbook
 /// metadata, so not `Checkpoint.load`. Every offset is checked against the file.

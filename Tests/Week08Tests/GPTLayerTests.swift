@@ -9,6 +9,10 @@ import Glibc
 import Darwin
 #endif
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 @Suite struct Week08LayerTests {
     @Test func linearWithOutByInWeightMatchesNumericGradient() {

@@ -8,6 +8,10 @@ import Glibc
 import Darwin
 #endif
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 
 /// A tiny GPT and a batch for it: V 11, T 6, C 8, 2 layers, 2 heads, batch 2.
 func tinyModel(_ change: (inout GPTConfig) -> Void = { _ in }, seed: UInt64 = 11) throws -> (GPT, [Int], [Int]) {

@@ -7,6 +7,10 @@ import Glibc
 import Darwin
 #endif
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week08Transformer
 
 @Suite struct Week08ProgramTests {

@@ -4,6 +4,10 @@
 // cannot represent the model. (Loading in transformers: interop/check_hf_export.py, by hand.)
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week09Sampling
 
 @Suite struct Week09ExportTests {

@@ -4,6 +4,10 @@
 // text identical for 200 tokens; a prompt longer than the context cropped the same way.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week09Sampling
 
 @Suite struct Week09KVCacheTests {

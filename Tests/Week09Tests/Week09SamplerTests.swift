@@ -4,6 +4,10 @@
 // same text, and bad knobs as one clear line.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week09Sampling
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,10 @@
 // checkpoint), and evaluates the whole validation split; perplexity is e^loss in the history.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week09Sampling
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,10 @@
 // the most frequent pair, and among equals the one seen first (Python's max over a dict).
 import Foundation
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week10BPE
 
 /// (left, right, count) of each merge, in order.

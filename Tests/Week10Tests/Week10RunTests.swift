@@ -2,6 +2,10 @@
 // its command line.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week10BPE
 
 @Suite struct Week10RunTests {

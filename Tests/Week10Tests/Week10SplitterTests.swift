@@ -2,6 +2,10 @@
 import Foundation
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week10BPE
 
 /// Text that exercises every alternative of both patterns.

@@ -8,6 +8,10 @@ import Darwin
 import Foundation
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week10BPE
 
 /// A tokenizer trained on seeded text with both kinds of words (built once per test).

@@ -1,6 +1,10 @@
 // The fast trainer (BPETrainer.swift) against the naive one (NaiveBPE.swift), merge for merge.
 import Testing
 @testable import Shared
+@testable import SharedKernels
+@testable import SharedTools
+@testable import SharedData
+@testable import SharedNN
 @testable import Week10BPE
 
 /// Seeded pseudo-English: words from a small vocabulary with a skewed frequency, punctuation,

@@ -2,6 +2,8 @@
 // merges applied in the order they were learned -> token ids; and back. Special tokens such as
 // <|endoftext|> are whole strings with their own ids, never produced by merges.
 // References: minbpe (karpathy/minbpe, regex.py), tiktoken's byte_pair_encode.
+import SharedKernels
+import SharedTools
 
 /// What `encode` does with special-token strings ("<|endoftext|>") found in the text.
 public enum SpecialTokenHandling: Equatable, Sendable {

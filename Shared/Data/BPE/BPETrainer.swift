@@ -8,6 +8,8 @@
 //      in only the chunks that contain the merged pair (an index pair -> chunks);
 //   3. keep the pairs in a priority queue, so the next merge is the top, not a scan of all pairs.
 // The merges come out identical to the naive algorithm's, ties included (see `PairKey`).
+import SharedKernels
+import SharedTools
 
 /// One merge learned by training: `left` and `right` become token `id` (= 256 + its rank).
 public struct Merge: Equatable, Sendable {

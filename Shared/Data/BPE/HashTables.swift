@@ -1,6 +1,8 @@
 // Two small open-addressing hash tables the tokenizer's hot loops use instead of Swift's
 // Dictionary: one from a pair of token ids to an index, one from a byte string to an index.
 // Both keep their keys in flat arrays (no per-key allocation) and probe linearly.
+import SharedKernels
+import SharedTools
 
 /// Token pair (left, right) -> an Int32 value, as one 64-bit key left << 32 | right.
 struct PairTable {

@@ -3,6 +3,8 @@
 // pattern; this file matches them by hand, character class by character class, because a
 // regex engine spends most of a tokenizer's time here. The tests check every chunk against
 // NSRegularExpression running the real patterns. Reference: tiktoken's openai_public.py.
+import SharedKernels
+import SharedTools
 
 /// The split pattern of a byte-level BPE tokenizer.
 public enum SplitPattern: String, CaseIterable, Sendable {

@@ -6,6 +6,8 @@
 //                       its pre-tokenizer, special tokens as "added_tokens".
 // A file is untrusted input: every rank, id, merge and string is checked, and a bad file is
 // one line saying what is wrong. References: tiktoken/load.py, tokenizers' BPE model docs.
+import SharedKernels
+import SharedTools
 
 extension BPETokenizer {
     // MARK: Choosing the format

@@ -8,6 +8,10 @@
 // whole validation split. Week 5 introduces it with the RNN, week 6
 // runs the LSTM and the RNN through it, the GPT weeks train with it.
 // Reference: nanoGPT's train.py (https://github.com/karpathy/nanoGPT/blob/master/train.py).
+import SharedKernels
+import SharedTools
+import SharedData
+import SharedNN
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,10 @@
 // The command-line flags of the GPT weeks (8-10): the model's architecture and the training
 // loop's knobs, declared once so every GPT program spells, ranges and documents them alike and
 // trains with the same schedule (nanoGPT's). Each week passes only the defaults that differ.
+import SharedKernels
+import SharedTools
+import SharedData
+import SharedNN
 
 /// Declares the model flags (--context, --layers, --heads, --width, --bias, --untied,
 /// --norm-position, --norm, --activation, --positions, --dropout) on `options` and returns the

@@ -3,6 +3,10 @@
 // layout, and the character vocabulary as tokenizer.json (+ tokenizer_config.json, vocab.json).
 // Week 10 exports its BPE model the same way. The format facts are checked against
 // transformers 5.x; see https://huggingface.co/docs/transformers/model_doc/gpt2.
+import SharedKernels
+import SharedTools
+import SharedData
+import SharedNN
 
 /// What `exportHuggingFaceGPT2` wrote.
 public struct HuggingFaceExport {
