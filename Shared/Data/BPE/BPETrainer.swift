@@ -80,7 +80,7 @@ struct BPETrainer {
     var pairLastChunk: [Int32] = []     // the last chunk appended to pairChunks (dedup)
     var pairTouched: [Int32] = []       // the last merge that changed the pair
     var touched: [Int32] = []
-    var queue = PairQueue()
+    var queue = BinaryHeap<QueuedPair>()
 
     init(text: String, pattern: SplitPattern) {
         var text = text
@@ -114,7 +114,7 @@ struct BPETrainer {
                 offset += 1
             }
         }
-        for p in 0..<pairCount.count { queue.push(count: pairCount[p], key: pairKey[p], pair: Int32(p)) }
+        for p in 0..<pairCount.count { queue.push(QueuedPair(count: pairCount[p], key: pairKey[p], pair: Int32(p))) }
         touched.removeAll()
     }
 
@@ -150,7 +150,7 @@ struct BPETrainer {
                 // Its first occurrence was merged away: find the real one, and let it compete again.
                 pairKey[p] = exactKey(p)
                 keyIsLowerBound[p] = false
-                queue.push(count: pairCount[p], key: pairKey[p], pair: top.pair)
+                queue.push(QueuedPair(count: pairCount[p], key: pairKey[p], pair: top.pair))
                 continue
             }
             return p
@@ -288,52 +288,24 @@ struct BPETrainer {
         pairCount[p] = 0
         keyIsLowerBound[p] = false
         for q in touched where Int(q) != p && pairCount[Int(q)] > 0 {
-            queue.push(count: pairCount[Int(q)], key: pairKey[Int(q)], pair: q)
+            queue.push(QueuedPair(count: pairCount[Int(q)], key: pairKey[Int(q)], pair: q))
         }
         touched.removeAll(keepingCapacity: true)
     }
 }
 
-/// A binary max-heap of (count, key, pair): the largest count on top, and among equal counts
-/// the smallest key (the pair that occurs first in the text).
-struct PairQueue {
-    struct Entry {
-        let count: Int
-        let key: PairKey
-        let pair: Int32
-    }
-    private var heap: [Entry] = []
+/// A pair waiting in the queue, as it was when pushed. Ordered for `BinaryHeap`, which pops the
+/// smallest first: so "smaller" here means "merge sooner", the larger count, and among equal
+/// counts the smaller key (the pair that occurs first in the text).
+struct QueuedPair: Comparable {
+    let count: Int
+    let key: PairKey
+    let pair: Int32
 
-    @inline(__always) private static func above(_ x: Entry, _ y: Entry) -> Bool {
+    static func < (x: QueuedPair, y: QueuedPair) -> Bool {
         x.count != y.count ? x.count > y.count : x.key < y.key
     }
 
-    mutating func push(count: Int, key: PairKey, pair: Int32) {
-        heap.append(Entry(count: count, key: key, pair: pair))
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard PairQueue.above(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        if heap.isEmpty { return top }
-        heap[0] = last
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var best = i
-            if l < heap.count && PairQueue.above(heap[l], heap[best]) { best = l }
-            if r < heap.count && PairQueue.above(heap[r], heap[best]) { best = r }
-            if best == i { break }
-            heap.swapAt(i, best)
-            i = best
-        }
-        return top
-    }
+    /// Equal when neither should merge sooner: the pair number takes no part in the order.
+    static func == (x: QueuedPair, y: QueuedPair) -> Bool { x.count == y.count && x.key == y.key }
 }
