@@ -2,12 +2,13 @@
 // with Subword Units"; GPT-2's byte-level variant): start from the 256 byte tokens, and
 // repeatedly merge the most frequent adjacent pair into a new token.
 //
-// The naive algorithm (minbpe) recounts every pair of the whole text after each merge. Here:
+// Read BPETrainerNaive.swift first: minbpe's algorithm, which recounts every pair of every
+// chunk after each merge. This file learns the same merges, ties included (see `PairKey`), by
+// doing less work per merge:
 //   1. count each distinct chunk once, with how often it occurs ("the" 5,000 times = one entry);
 //   2. count pairs once, then after each merge update only the pairs next to the merged ones,
 //      in only the chunks that contain the merged pair (an index pair -> chunks);
 //   3. keep the pairs in a priority queue, so the next merge is the top, not a scan of all pairs.
-// The merges come out identical to the naive algorithm's, ties included (see `PairKey`).
 
 /// One merge learned by training: `left` and `right` become token `id` (= 256 + its rank).
 public struct Merge: Equatable, Sendable {
@@ -44,13 +45,18 @@ typealias PairKey = UInt64
 /// progress: called after every merge with (merges done, tokens left in the text).
 public func trainBPE(text: String, vocabularySize: Int, pattern: SplitPattern,
                      progress: ((Int, Int) -> Void)? = nil) throws -> BPETrainingResult {
+    try checkTrainingInput(text: text, vocabularySize: vocabularySize)
+    var trainer = BPETrainer(text: text, pattern: pattern)
+    return trainer.train(merges: vocabularySize - 256, progress: progress)
+}
+
+/// The errors both trainers throw before they start.
+func checkTrainingInput(text: String, vocabularySize: Int) throws {
     guard vocabularySize >= 256 else {
         throw WorkbookError("vocabulary size \(vocabularySize) is below 256: byte-level BPE starts "
                             + "with the 256 byte tokens, so ask for at least 256")
     }
     guard !text.isEmpty else { throw WorkbookError("the training text is empty: nothing to learn merges from") }
-    var trainer = BPETrainer(text: text, pattern: pattern)
-    return trainer.train(merges: vocabularySize - 256, progress: progress)
 }
 
 /// The state of a training run. Chunks live in one flat token array; pairs in parallel arrays
