@@ -1,7 +1,8 @@
 // Training byte-level BPE the plain way, minbpe's algorithm (karpathy/minbpe, regex.py,
 // RegexTokenizer.train): count every neighbouring pair, merge the most frequent, recount from
 // scratch, repeat. Read this before BPETrainer.swift, which learns the same merges, merge for
-// merge, without the recounting; week 10's tests hold the fast trainer to it.
+// merge, without the recounting; week 10's tests hold the fast trainer to it. Week 7 learns
+// its first byte pairs with it.
 
 /// Byte-level BPE training, minbpe's algorithm written out plainly: the readable twin of
 /// `trainBPE`, with its arguments (less the progress callback), errors and merges, ties included.
@@ -28,7 +29,8 @@ public func trainBPENaive(text: String, vocabularySize: Int, pattern: SplitPatte
 }
 
 /// The same on chunks already cut and counted, for text cut some other way than by a
-/// `SplitPattern`: learns at most `merges` merges, fewer if every chunk becomes one token first.
+/// `SplitPattern` (week 7 cuts its own): learns at most `merges` merges, fewer if every chunk
+/// becomes one token first.
 /// chunks: each distinct chunk with how often it occurs, in order of first appearance in the
 ///   text (`countDistinctChunks` makes this list). The order decides ties: among equally
 ///   frequent pairs, the one met first reading the chunks in this order wins.
