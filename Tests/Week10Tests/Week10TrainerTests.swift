@@ -1,4 +1,5 @@
-// The fast trainer (BPETrainer.swift) against the naive one (NaiveBPE.swift), merge for merge.
+// The fast trainer (BPETrainer.swift) against the naive one (BPETrainerNaive.swift), merge for
+// merge, and the rules both follow: minbpe's known answer, ties, stopping, bad input.
 import Testing
 @testable import Shared
 @testable import SharedKernels
@@ -40,12 +41,28 @@ let trainingCorpora: [(name: String, text: String, vocabularySize: Int)] = [
     ("both", seededText(words: 1500, seed: 5, vocabulary: englishWords + otherWords), 480),
 ]
 
+/// The two trainers, for the tests that hold both to the same rule.
+enum BPETrainerKind: CaseIterable, CustomTestStringConvertible {
+    case fast, naive
+
+    func train(_ text: String, vocabularySize: Int, pattern: SplitPattern = .gpt4) throws -> BPETrainingResult {
+        switch self {
+        case .fast: try trainBPE(text: text, vocabularySize: vocabularySize, pattern: pattern)
+        case .naive: try trainBPENaive(text: text, vocabularySize: vocabularySize, pattern: pattern)
+        }
+    }
+
+    var testDescription: String { self == .fast ? "trainBPE" : "trainBPENaive" }
+}
+
 @Suite struct Week10TrainerTests {
-    @Test func minbpeKnownAnswer() throws {
+    @Test(arguments: BPETrainerKind.allCases)
+    func minbpeKnownAnswer(trainer: BPETrainerKind) throws {
         // minbpe's test: "aaabdaaabac", 3 merges -> [258, 100, 258, 97, 99].
-        let result = try trainBPE(text: "aaabdaaabac", vocabularySize: 259, pattern: .gpt4)
+        let result = try trainer.train("aaabdaaabac", vocabularySize: 259)
         let tokenizer = try BPETokenizer(training: result, pattern: .gpt4)
         #expect(result.merges.map { [$0.left, $0.right] } == [[97, 97], [256, 97], [257, 98]])
+        #expect(result.merges.map(\.count) == [4, 2, 2])   // the pairs of "aaa" overlap: (a, a) 4 times
         #expect(tokenizer.encodeOrdinary("aaabdaaabac") == [258, 100, 258, 97, 99])
         #expect(tokenizer.decode([258, 100, 258, 97, 99]) == "aaabdaaabac")
     }
@@ -54,20 +71,63 @@ let trainingCorpora: [(name: String, text: String, vocabularySize: Int)] = [
     func fastTrainerEqualsNaiveTrainerMergeForMerge(pattern: SplitPattern) throws {
         for corpus in trainingCorpora {
             let fast = try trainBPE(text: corpus.text, vocabularySize: corpus.vocabularySize, pattern: pattern)
-            let naive = naiveBPEMerges(text: corpus.text, vocabularySize: corpus.vocabularySize, pattern: pattern)
-            #expect(fast.merges.count == naive.count, "\(corpus.name)")
-            let firstDifference = zip(fast.merges, naive).enumerated().first {
-                $0.element.0.left != $0.element.1.left || $0.element.0.right != $0.element.1.right
-                    || $0.element.0.count != $0.element.1.count
-            }
-            #expect(firstDifference == nil, "\(corpus.name) (\(pattern)): merge \(firstDifference?.offset ?? -1) differs")
+            let naive = try trainBPENaive(text: corpus.text, vocabularySize: corpus.vocabularySize, pattern: pattern)
+            #expect(fast.merges.count == naive.merges.count, "\(corpus.name)")
+            let firstDifference = zip(fast.merges, naive.merges).enumerated().first { $0.element.0 != $0.element.1 }
+            let shown = firstDifference.map { "merge \($0.offset) differs: \($0.element.0) vs \($0.element.1)" } ?? ""
+            #expect(firstDifference == nil, "\(corpus.name) (\(pattern)): \(shown)")
+            #expect(fast.byteCount == naive.byteCount && fast.uniqueChunks == naive.uniqueChunks && fast.chunks == naive.chunks)
+            // The naive trainer again, on the chunks NSRegularExpression cuts: the splitter the
+            // two trainers share is not what makes them agree.
+            let regexChunks = countDistinctChunks(naiveChunks(corpus.text, pattern: pattern).map { Array($0.utf8) })
+            #expect(trainBPENaive(chunks: regexChunks, merges: corpus.vocabularySize - 256).merges == naive.merges,
+                    "\(corpus.name) (\(pattern)): regex chunks")
         }
     }
 
-    @Test func tiesAreBrokenByFirstOccurrenceInTheText() throws {
+    @Test func countingEachDistinctChunkOnceChangesNoMerge() {
+        // minbpe counts every chunk of the text; the naive trainer counts each distinct chunk once
+        // and weights it by its frequency. Every chunk with count 1, repeats and all, is minbpe's way.
+        for corpus in trainingCorpora {
+            let chunks = Pretokenizer(.gpt4).chunks(corpus.text).map { Array($0.utf8) }
+            let everyChunk = chunks.map { (bytes: $0, count: 1) }
+            let merges = corpus.vocabularySize - 256
+            #expect(trainBPENaive(chunks: everyChunk, merges: merges).merges
+                    == trainBPENaive(chunks: countDistinctChunks(chunks), merges: merges).merges, "\(corpus.name)")
+        }
+    }
+
+    @Test func distinctChunksAreCountedInOrderOfFirstAppearance() {
+        let counted = countDistinctChunks([[1, 2], [3], [1, 2], [], [3], [1, 2]])
+        #expect(counted.map(\.bytes) == [[1, 2], [3], []] && counted.map(\.count) == [3, 2, 1])
+        #expect(countDistinctChunks([]).isEmpty)
+    }
+
+    @Test func mergePairReplacesLeftToRightWithoutOverlap() {
+        #expect(mergePair([97, 97, 97, 98], left: 97, right: 97, into: 256) == [256, 97, 98])
+        #expect(mergePair([97, 97, 97, 97], left: 97, right: 97, into: 256) == [256, 256])
+        #expect(mergePair([1, 2, 1, 2, 1], left: 1, right: 2, into: 300) == [300, 300, 1])
+        #expect(mergePair([], left: 1, right: 2, into: 300) == [] && mergePair([1], left: 1, right: 2, into: 300) == [1])
+    }
+
+    @Test func naiveTokenCountsAreTheMergedTextsLength() throws {
+        // After each merge, the sum over chunks of tokens x occurrences; after the last, what
+        // encoding the training text gives. "aaa" loses one token to (a, a), not two.
+        let result = try trainBPENaive(text: "aaabdaaabac", vocabularySize: 259, pattern: .gpt4)
+        #expect(result.tokenCounts == [11, 9, 7, 5])
+        for corpus in trainingCorpora {
+            let result = try trainBPENaive(text: corpus.text, vocabularySize: corpus.vocabularySize, pattern: .gpt4)
+            let tokenizer = try BPETokenizer(training: result, pattern: .gpt4)
+            #expect(result.tokenCounts.first == corpus.text.utf8.count)
+            #expect(result.tokenCounts.last == tokenizer.encodeOrdinary(corpus.text).count, "\(corpus.name)")
+        }
+    }
+
+    @Test(arguments: BPETrainerKind.allCases)
+    func tiesAreBrokenByFirstOccurrenceInTheText(trainer: BPETrainerKind) throws {
         // Every pair occurs twice; the first merge must be the first pair of the text, (c, d),
         // not the smallest ids (a, b) that occur later.
-        let result = try trainBPE(text: "cd ab cd ab", vocabularySize: 257, pattern: .gpt4)
+        let result = try trainer.train("cd ab cd ab", vocabularySize: 257)
         #expect(result.merges.map { [$0.left, $0.right] } == [[99, 100]])
     }
 
@@ -81,15 +141,17 @@ let trainingCorpora: [(name: String, text: String, vocabularySize: Int)] = [
         #expect(result.tokenCounts.last == tokenizer.encodeOrdinary(text).count)
     }
 
-    @Test func trainingStopsWhenNoPairIsLeft() throws {
-        let result = try trainBPE(text: "ab ab", vocabularySize: 1000, pattern: .gpt4)
+    @Test(arguments: BPETrainerKind.allCases)
+    func trainingStopsWhenNoPairIsLeft(trainer: BPETrainerKind) throws {
+        let result = try trainer.train("ab ab", vocabularySize: 1000)
         #expect(result.merges.count == 2)   // (a, b) then (' ', ab): every chunk is one token
     }
 
-    @Test func badTrainingInputIsOneClearError() {
-        #expect(throws: WorkbookError.self) { try trainBPE(text: "", vocabularySize: 300, pattern: .gpt4) }
+    @Test(arguments: BPETrainerKind.allCases)
+    func badTrainingInputIsOneClearError(trainer: BPETrainerKind) {
+        #expect(throws: WorkbookError.self) { try trainer.train("", vocabularySize: 300) }
         do {
-            _ = try trainBPE(text: "some text", vocabularySize: 255, pattern: .gpt4)
+            _ = try trainer.train("some text", vocabularySize: 255)
             Issue.record("a vocabulary below 256 was accepted")
         } catch let error as WorkbookError {
             #expect(error.message.contains("below 256"))

@@ -2,7 +2,9 @@
 // long sequences), words (short sequences, a big vocabulary and words it has never seen), and
 // a first look at byte-pair merges (Sennrich et al. 2016, https://arxiv.org/abs/1508.07909):
 // start from bytes and merge the most frequent neighbouring pair, a few hundred times. Week 10
-// builds the real BPE tokenizer; here we only count what each choice costs.
+// builds the real BPE tokenizer; here we only count what each choice costs. The merges come
+// from Shared/Data/BPE/BPETrainerNaive.swift, fed this file's own chunks.
+import Shared
 
 /// Lowercase words of a line: maximal runs of letters a-z and apostrophes (the rule of the
 /// gensim anchor script, so both word2vec trainers see the same words).
@@ -63,56 +65,24 @@ func byteChunks(_ text: String) -> [[UInt8]] {
 }
 
 /// A few hundred byte-pair merges learned from a text. Token ids 0...255 are the bytes; merge i
-/// makes token 256 + i out of the pair merges[i]. Every text encodes, so nothing is unknown.
+/// makes token 256 + i out of its pair. Every text encodes, so nothing is unknown.
 struct BytePairMerges {
-    let merges: [(Int, Int)]
+    let merges: [Merge]
     var vocabularySize: Int { 256 + merges.count }
 
-    /// Learns `count` merges: count every neighbouring pair inside the distinct chunks (weighted
-    /// by how often the chunk occurs), merge the most frequent everywhere, repeat. Ties go to
-    /// the smaller pair, so the result does not depend on dictionary order.
+    /// Learns `count` merges with Shared's naive trainer (minbpe's algorithm; week 10 reads it
+    /// closely): count every neighbouring pair inside the distinct chunks (weighted by how often
+    /// the chunk occurs), merge the most frequent everywhere, repeat. Ties go to the pair met
+    /// first in the text (minbpe's rule), so the merges do not depend on dictionary order.
     init(learningFrom text: String, count: Int) {
-        var frequency: [[UInt8]: Int] = [:]
-        for chunk in byteChunks(text) { frequency[chunk, default: 0] += 1 }
-        var words = frequency.map { (tokens: $0.key.map(Int.init), count: $0.value) }
-        var learned: [(Int, Int)] = []
-        for step in 0..<count {
-            var pairs: [Int: Int] = [:]   // key a·65536 + b
-            for word in words where word.tokens.count > 1 {
-                for i in 0..<(word.tokens.count - 1) {
-                    pairs[word.tokens[i] << 16 | word.tokens[i + 1], default: 0] += word.count
-                }
-            }
-            guard let best = pairs.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })
-            else { break }
-            let pair = (best.key >> 16, best.key & 0xFFFF), newToken = 256 + step
-            for w in 0..<words.count where words[w].tokens.contains(pair.0) {
-                words[w].tokens = Self.merge(words[w].tokens, pair, into: newToken)
-            }
-            learned.append(pair)
-        }
-        merges = learned
-    }
-
-    /// Replaces every (a, b) neighbour pair, left to right, by `token`.
-    static func merge(_ tokens: [Int], _ pair: (Int, Int), into token: Int) -> [Int] {
-        var out: [Int] = [], i = 0
-        out.reserveCapacity(tokens.count)
-        while i < tokens.count {
-            if i + 1 < tokens.count && tokens[i] == pair.0 && tokens[i + 1] == pair.1 {
-                out.append(token); i += 2
-            } else {
-                out.append(tokens[i]); i += 1
-            }
-        }
-        return out
+        merges = trainBPENaive(chunks: countDistinctChunks(byteChunks(text)), merges: count).merges
     }
 
     /// The tokens of one chunk: its bytes, then the merges in the order they were learned.
     func encode(chunk: [UInt8]) -> [Int] {
         var tokens = chunk.map(Int.init)
-        for (i, pair) in merges.enumerated() where tokens.count > 1 {
-            tokens = Self.merge(tokens, pair, into: 256 + i)
+        for merge in merges where tokens.count > 1 {
+            tokens = mergePair(tokens, left: merge.left, right: merge.right, into: merge.id)
         }
         return tokens
     }
@@ -131,7 +101,7 @@ struct BytePairMerges {
 
     /// The bytes a token stands for (to print what the merges learned).
     func bytes(of token: Int) -> [UInt8] {
-        token < 256 ? [UInt8(token)] : bytes(of: merges[token - 256].0) + bytes(of: merges[token - 256].1)
+        token < 256 ? [UInt8(token)] : bytes(of: merges[token - 256].left) + bytes(of: merges[token - 256].right)
     }
 }
 

@@ -5,7 +5,8 @@
 //
 // Read, in order (the tokenizer lives in Shared/Data/BPE/: week 10's model and Bench use it too):
 //   Shared/Data/BPE/Pretokenizer.swift    the GPT-4 and GPT-2 split patterns, matched by hand
-//   Shared/Data/BPE/BPETrainer.swift      training: distinct chunks, incremental pair counts, a priority queue
+//   Shared/Data/BPE/BPETrainerNaive.swift training the plain way (minbpe): recount every pair, merge the top
+//   Shared/Data/BPE/BPETrainer.swift      the same merges, fast: incremental pair counts, a priority queue
 //   Shared/Data/BPE/BPETokenizer.swift    encoding (merges by rank, a chunk cache), decoding, special tokens
 //   Shared/Data/BPE/TokenizerFiles.swift  tiktoken rank files and Hugging Face tokenizer.json
 //   Week10.swift                          the lesson below as one function (the tests run it too)

@@ -198,7 +198,6 @@ public struct BPETokenizer: Tokenizer, Sendable {
         var ranks: [Int32] = []
         var next: [Int32] = []
         var prev: [Int32] = []
-        var heap: [UInt64] = []
     }
 
     /// The rank of merging (left, right), or Int32.max if that pair is not a merge.
@@ -244,7 +243,7 @@ public struct BPETokenizer: Tokenizer, Sendable {
         var next = (0..<n).map { Int32($0 + 1) }      // n = none
         var prev = (0..<n).map { Int32($0 - 1) }      // -1 = none
         var alive = [Bool](repeating: true, count: n)
-        var heap = MinHeap()
+        var heap = BinaryHeap<UInt64>()
         for k in 0..<(n - 1) {
             let r = rank(ids[k], ids[k + 1])
             if r != Int32.max { heap.push(UInt64(r) << 32 | UInt64(k)) }
@@ -303,39 +302,5 @@ public struct BPETokenizer: Tokenizer, Sendable {
             return text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? $0.escaped(asASCII: true) : String($0) }.joined()
         }
         return "<" + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ") + ">"
-    }
-}
-
-/// A binary min-heap of UInt64 keys.
-struct MinHeap {
-    private var heap: [UInt64] = []
-
-    mutating func push(_ key: UInt64) {
-        heap.append(key)
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i] < heap[parent] else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> UInt64? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        if heap.isEmpty { return top }
-        heap[0] = last
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var best = i
-            if l < heap.count && heap[l] < heap[best] { best = l }
-            if r < heap.count && heap[r] < heap[best] { best = r }
-            if best == i { break }
-            heap.swapAt(i, best)
-            i = best
-        }
-        return top
     }
 }

@@ -2,12 +2,13 @@
 // with Subword Units"; GPT-2's byte-level variant): start from the 256 byte tokens, and
 // repeatedly merge the most frequent adjacent pair into a new token.
 //
-// The naive algorithm (minbpe) recounts every pair of the whole text after each merge. Here:
+// Read BPETrainerNaive.swift first: minbpe's algorithm, which recounts every pair of every
+// chunk after each merge. This file learns the same merges, ties included (see `PairKey`), by
+// doing less work per merge:
 //   1. count each distinct chunk once, with how often it occurs ("the" 5,000 times = one entry);
 //   2. count pairs once, then after each merge update only the pairs next to the merged ones,
 //      in only the chunks that contain the merged pair (an index pair -> chunks);
 //   3. keep the pairs in a priority queue, so the next merge is the top, not a scan of all pairs.
-// The merges come out identical to the naive algorithm's, ties included (see `PairKey`).
 import SharedKernels
 import SharedTools
 
@@ -46,13 +47,18 @@ typealias PairKey = UInt64
 /// progress: called after every merge with (merges done, tokens left in the text).
 public func trainBPE(text: String, vocabularySize: Int, pattern: SplitPattern,
                      progress: ((Int, Int) -> Void)? = nil) throws -> BPETrainingResult {
+    try checkTrainingInput(text: text, vocabularySize: vocabularySize)
+    var trainer = BPETrainer(text: text, pattern: pattern)
+    return trainer.train(merges: vocabularySize - 256, progress: progress)
+}
+
+/// The errors both trainers throw before they start.
+func checkTrainingInput(text: String, vocabularySize: Int) throws {
     guard vocabularySize >= 256 else {
         throw WorkbookError("vocabulary size \(vocabularySize) is below 256: byte-level BPE starts "
                             + "with the 256 byte tokens, so ask for at least 256")
     }
     guard !text.isEmpty else { throw WorkbookError("the training text is empty: nothing to learn merges from") }
-    var trainer = BPETrainer(text: text, pattern: pattern)
-    return trainer.train(merges: vocabularySize - 256, progress: progress)
 }
 
 /// The state of a training run. Chunks live in one flat token array; pairs in parallel arrays
@@ -82,7 +88,7 @@ struct BPETrainer {
     var pairLastChunk: [Int32] = []     // the last chunk appended to pairChunks (dedup)
     var pairTouched: [Int32] = []       // the last merge that changed the pair
     var touched: [Int32] = []
-    var queue = PairQueue()
+    var queue = BinaryHeap<QueuedPair>()
 
     init(text: String, pattern: SplitPattern) {
         var text = text
@@ -116,7 +122,7 @@ struct BPETrainer {
                 offset += 1
             }
         }
-        for p in 0..<pairCount.count { queue.push(count: pairCount[p], key: pairKey[p], pair: Int32(p)) }
+        for p in 0..<pairCount.count { queue.push(QueuedPair(count: pairCount[p], key: pairKey[p], pair: Int32(p))) }
         touched.removeAll()
     }
 
@@ -152,7 +158,7 @@ struct BPETrainer {
                 // Its first occurrence was merged away: find the real one, and let it compete again.
                 pairKey[p] = exactKey(p)
                 keyIsLowerBound[p] = false
-                queue.push(count: pairCount[p], key: pairKey[p], pair: top.pair)
+                queue.push(QueuedPair(count: pairCount[p], key: pairKey[p], pair: top.pair))
                 continue
             }
             return p
@@ -290,52 +296,24 @@ struct BPETrainer {
         pairCount[p] = 0
         keyIsLowerBound[p] = false
         for q in touched where Int(q) != p && pairCount[Int(q)] > 0 {
-            queue.push(count: pairCount[Int(q)], key: pairKey[Int(q)], pair: q)
+            queue.push(QueuedPair(count: pairCount[Int(q)], key: pairKey[Int(q)], pair: q))
         }
         touched.removeAll(keepingCapacity: true)
     }
 }
 
-/// A binary max-heap of (count, key, pair): the largest count on top, and among equal counts
-/// the smallest key (the pair that occurs first in the text).
-struct PairQueue {
-    struct Entry {
-        let count: Int
-        let key: PairKey
-        let pair: Int32
-    }
-    private var heap: [Entry] = []
+/// A pair waiting in the queue, as it was when pushed. Ordered for `BinaryHeap`, which pops the
+/// smallest first: so "smaller" here means "merge sooner", the larger count, and among equal
+/// counts the smaller key (the pair that occurs first in the text).
+struct QueuedPair: Comparable {
+    let count: Int
+    let key: PairKey
+    let pair: Int32
 
-    @inline(__always) private static func above(_ x: Entry, _ y: Entry) -> Bool {
+    static func < (x: QueuedPair, y: QueuedPair) -> Bool {
         x.count != y.count ? x.count > y.count : x.key < y.key
     }
 
-    mutating func push(count: Int, key: PairKey, pair: Int32) {
-        heap.append(Entry(count: count, key: key, pair: pair))
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard PairQueue.above(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard let top = heap.first else { return nil }
-        let last = heap.removeLast()
-        if heap.isEmpty { return top }
-        heap[0] = last
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var best = i
-            if l < heap.count && PairQueue.above(heap[l], heap[best]) { best = l }
-            if r < heap.count && PairQueue.above(heap[r], heap[best]) { best = r }
-            if best == i { break }
-            heap.swapAt(i, best)
-            i = best
-        }
-        return top
-    }
+    /// Equal when neither should merge sooner: the pair number takes no part in the order.
+    static func == (x: QueuedPair, y: QueuedPair) -> Bool { x.count == y.count && x.key == y.key }
 }
