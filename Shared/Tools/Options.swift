@@ -117,8 +117,9 @@ public final class Options {
     }
 
     /// `--name X`, a number that must lie in `range` (e.g. `--dropout` in 0...0.9).
-    public func float(_ name: String, default value: Float, range: ClosedRange<Float>, help: String) -> Float {
-        read(name, typeName: "float", default: value, defaultText: "\(value)",
+    public func float(_ name: String, default value: Float, range: ClosedRange<Float>, shownDefault: String? = nil,
+                      help: String) -> Float {
+        read(name, typeName: "float", default: value, defaultText: shownDefault ?? "\(value)",
              help: help + " [\(range.lowerBound) to \(range.upperBound)]", record: { JSONValue($0) }) { text in
             guard let x = Float(text), x.isFinite else { return .failure("'\(text)' is not a number") }
             guard range.contains(x) else {

@@ -1,11 +1,8 @@
-// Week 8's program pieces on --quick settings: the main run through the shared trainer (its
-// step-0 row, its evaluations, the loss falling) and an experiment with its variants.
+// Week 8's program: the real executable run on --quick settings (the path main.swift takes: the
+// gradient check, the run, the evaluation, the outputs; a failing gradient check exiting non-zero;
+// an experiment as a step of the lesson), and its step functions called directly.
 import Testing
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 @testable import Shared
 @testable import SharedKernels
 @testable import SharedTools
@@ -13,54 +10,119 @@ import Darwin
 @testable import SharedNN
 @testable import Week08Transformer
 
-@Suite struct Week08ProgramTests {
+/// Runs a week's program (built beside the test bundle by `swift test`) with `arguments`;
+/// returns its exit status, standard output and standard error.
+func runProgram(_ name: String, _ arguments: [String], file: String = #filePath) throws -> (status: Int32, out: String, err: String) {
+    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+    let packageRoot = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let candidates = [besideTests, packageRoot.appendingPathComponent(".build/debug/\(name)")]
+    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        throw WorkbookError("\(name) is not built (looked in \(candidates.map(\.path)))")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // read both pipes to the end before waiting, so a full pipe cannot stall the program
+    let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+func temporaryFolder() -> String {
+    NSTemporaryDirectory() + "Week08Tests-\(UInt64.random(in: 0..<UInt64.max))/"
+}
+
+@Suite(.serialized) struct Week08ProgramTests {
     func quickConfig(_ extra: [String] = []) -> Week08Config {
         let options = Options(program: "Week08Transformer", summary: "", arguments: ["Week08Transformer", "--quick"] + extra)
         return Week08Config(options)
     }
 
+    @Test func quickProgramLearnsPastTheUnigramEntropyAndWritesItsOutputs() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try runProgram("Week08Transformer", ["--quick", "--out", out])
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("gradient check") && !run.out.contains("FAILED"))
+        let metrics = try JSONValue.parse(readTextFile(joinPath(out, "metrics.json")))
+        let validation = try #require(metrics["final"]?["val_loss"]?.doubleValue)
+        let unigram = try CharacterData.load(corpus: nil, prompt: "").unigramEntropy
+        // --quick must show the model learning more than letter frequencies
+        #expect(validation < unigram - 0.4, "validation \(validation), unigram entropy \(unigram)")
+        let history = try #require(metrics["history"]?.arrayValue)
+        #expect(history.count == 5)   // step 0, then every 50 of 200 steps
+        for name in ["loss.svg", "attention.svg"] { #expect(try readTextFile(joinPath(out, name)).hasPrefix("<svg")) }
+    }
+
+    @Test func aFailingGradientCheckStopsTheProgramBeforeTraining() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // a finite-difference step of 5 is far too coarse: the check must fail, and nothing trains
+        let run = try runProgram("Week08Transformer", ["--quick", "--check-step", "5", "--out", out])
+        #expect(run.status == 1)
+        #expect(run.err.contains("gradient check failed"))
+        #expect(!run.out.contains("step 0:"))
+        #expect(!FileManager.default.fileExists(atPath: joinPath(out, "metrics.json")))
+    }
+
+    @Test func anExperimentIsAStepOfTheLesson() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try runProgram("Week08Transformer", ["--quick", "--experiment", "positions", "--experiment-steps", "20",
+                                                       "--out", out])
+        #expect(run.status == 0, "\(run.err)")
+        let metrics = try JSONValue.parse(readTextFile(joinPath(out, "metrics.json")))
+        for variant in ["learned", "sinusoidal", "none"] {
+            let loss = try #require(metrics["final"]?["experiment"]?[variant]?["val_loss_whole_split"]?.doubleValue)
+            #expect(loss < log(65.0))
+        }
+        // the steps after training ran too: the sample and the attention maps of the first variant
+        #expect(run.out.contains("--- sample of learned"))
+        #expect(try readTextFile(joinPath(out, "experiment-positions.svg")).contains("sinusoidal"))
+    }
+
     @Test func quickRunStartsNearLnVAndLearns() throws {
         let config = quickConfig()
         let data = try CharacterData.load(corpus: nil, prompt: "")
-        let model = try makeWeek08Model(config, vocabularySize: data.vocabulary.size, seed: 1)
-        let trainer = try makeWeek08Trainer(model, config: config.training, data: data, checkpoint: nil,
-                                            configJSON: model.config.json, seed: 1)
+        let plan = week08Plans(config)[0]
+        let model = try makeWeek08Model(plan, vocabularySize: data.vocabulary.size, seed: 1)
+        let trainer = try makeWeek08Trainer(model, config: config.training, data: data, checkpoint: nil, seed: 1)
         let run = try trainWeek08(trainer, model: model, label: "quick", peakFLOPS: 1e11, log: { _ in })
-        // step 0 (the untrained model) first, then every --eval-every (30) steps up to the 60th
-        #expect(run.column("step") == [0, 30, 60])
+        // step 0 (the untrained model) first, then every --eval-every (50) steps up to the 200th
+        #expect(run.column("step") == [0, 50, 100, 150, 200])
         let lnV = log(Double(data.vocabulary.size))
         #expect(abs(run.history[0]["val_loss"]! - lnV) < 0.15)
-        #expect(run.finalValidationLoss < lnV - 0.8)
-        #expect(run.stepLosses.count == 60 && run.divergence == nil)
+        #expect(run.finalValidationLoss < data.unigramEntropy - 0.4)
+        #expect(run.stepLosses.count == 200 && run.divergence == nil)
         #expect(run.mfu > 0 && run.tokensPerSecond > 0)
+        // the chart's training curve has a point per step
+        #expect(runningMean([1, 2, 3, 4], window: 2) == [1, 1.5, 2.5, 3.5])
     }
 
-    @Test func quickExperimentTrainsEveryVariant() throws {
-        let config = quickConfig(["--experiment-steps", "20"])
+    @Test func experimentPlansTrainEveryVariant() throws {
+        let config = quickConfig(["--experiment", "positions", "--experiment-steps", "20"])
         let data = try CharacterData.load(corpus: nil, prompt: "")
-        let runs = try runWeek08Experiment("positions", data: data, config: config, peakFLOPS: 1e11, log: { _ in })
-        #expect(runs.map(\.label) == ["learned", "sinusoidal", "none"])
-        for run in runs {
+        let plans = week08Plans(config)
+        #expect(plans.map(\.label) == ["learned", "sinusoidal", "none"])
+        let trained = try trainWeek08Plans(plans, data: data, config: config, peakFLOPS: 1e11, log: { _ in })
+        for (_, run) in trained {
             #expect(run.column("step") == [0] + stride(from: 2, through: 20, by: 2).map(Double.init))
             #expect(run.finalValidationLoss < run.history[0]["val_loss"]!)
         }
         // same seed and batches, different models: the curves differ
-        #expect(runs[0].finalValidationLoss != runs[2].finalValidationLoss)
-        #expect(!week08LossChart(runs, title: "t").isEmpty)
+        #expect(trained[0].run.finalValidationLoss != trained[2].run.finalValidationLoss)
     }
 
     @Test func prenormExperimentRunsWithoutWarmupAtTheExperimentRate() {
-        let config = quickConfig(["--experiment-lr", "5e-3"])
-        let variants = week08Variants("prenorm-vs-postnorm", config: config)
-        #expect(variants.map(\.0) == ["Pre-LN", "Post-LN"])
-        var model = config.model
-        var flags = config.trainingFlags
-        flags.learningRate = 1e-3
-        flags.warmupSteps = 100
-        flags.decaySteps = 1000
-        variants[1].1(&model, &flags)
-        let schedule = flags.schedule
-        #expect(!model.preNorm)
-        #expect(schedule.learningRate(step: 0) == 5e-3)
+        let config = quickConfig(["--experiment", "prenorm-vs-postnorm", "--experiment-lr", "5e-3"])
+        let plans = week08Plans(config)
+        #expect(plans.map(\.label) == ["Pre-LN", "Post-LN"])
+        #expect(!plans[1].model.preNorm && plans[0].model.preNorm)
+        #expect(plans[1].training.schedule.learningRate(step: 0) == 5e-3)
+        #expect(plans[1].training.warmupSteps == 0)
     }
 }

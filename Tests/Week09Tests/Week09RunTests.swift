@@ -40,7 +40,7 @@ func playText(lines: Int, seed: UInt64) -> String {
         let corpus = joinPath(folder, "corpus.txt")
         try writeTextFile(playText(lines: 900, seed: 7), to: corpus)
         let out = joinPath(folder, "out")
-        let (config, options) = Self.config(["--quick", "--corpus", corpus, "--out", out, "--steps", "80"])
+        let (config, options) = Self.config(["--quick", "--corpus", corpus, "--out", out, "--steps", "80", "--eval-every", "20"])
         #expect(options.parse() == .run)
         var lines: [String] = [], written = ""
         let result = try runWeek09(config, configJSON: options.config, readLine: { nil }, write: { written += $0 }) { lines.append($0) }

@@ -25,6 +25,8 @@ struct Week08Config {
     var experimentLearningRate: Float
     var resume: String?
     var plots: Bool
+    /// The gradient check's finite-difference step h (nil: each variant's own, 1e-2 or 1e-3).
+    var checkStep: Float?
 
     /// Declares the flags on `options` and reads them; call `options.finish()` afterwards.
     /// A preset sets every default at once; any flag given on the command line overrides it.
@@ -37,8 +39,8 @@ struct Week08Config {
         corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare")
         // the model and the training loop (flags shared with the other GPT weeks: Shared/NN/GPTFlags.swift)
         model = gptModelFlags(options, quick: quick)
-        let flags = gptTrainingFlags(options, quick: quick, steps: (nano ? 2000 : 5000, 60),
-                                     evalEvery: (nano ? 250 : 500, 30), evalWindows: (0, 16),
+        let flags = gptTrainingFlags(options, quick: quick, steps: (nano ? 2000 : 5000, 200),
+                                     evalEvery: (nano ? 250 : 500, 50), evalWindows: (0, 16),
                                      stepsHelp: "optimizer steps (nanogpt-cpu: 2000)")
         trainingFlags = flags
         training = flags.trainingConfig(context: model.context)
@@ -51,13 +53,17 @@ struct Week08Config {
         attentionPrompt = options.string("attention-prompt", default: "ROMEO:\nBut soft, what light",
                                          help: "text whose attention maps are drawn")
         experiment = options.choice("experiment", default: "none", choices: week08Experiments,
-                                    help: "instead of the main run, train the variants of one comparison and chart them")
+                                    help: "instead of the main model, train the variants of one comparison and chart them")
         experimentSteps = options.int("experiment-steps", default: quick ? 40 : 1500, range: 1...10_000_000,
                                       help: "steps of each experiment run (--quick: 40)")
         experimentLearningRate = options.float("experiment-lr", default: 3e-3, range: 1e-7...10,
                                                help: "peak learning rate of the prenorm-vs-postnorm runs (no warm-up there)")
         resume = options.optionalString("resume", help: "checkpoint to continue training from (bit for bit)")
         plots = !options.flag("no-plots", help: "skip the SVG plots")
+        let step = options.float("check-step", default: 0, range: 0...100, shownDefault: "1e-2 (ReLU: 1e-3)",
+                                 help: "finite-difference step h of the gradient check; too large and the check fails")
+        checkStep = step > 0 ? step : nil
+        if resume != nil && experiment != "none" { options.reportError("--resume continues the main run; it cannot be used with --experiment") }
     }
 }
 

@@ -1,6 +1,7 @@
-// Week 8's steps, one function each, called in order by main.swift (and by the tests):
-// the model for the data, the gradient check, the training loop with its progress line,
-// the experiments, and the outputs (plots, metrics.json, the sample).
+// Week 8's steps, one function each, called in order by main.swift: the gradient check, the
+// runs to train (the main one, or an experiment's variants), the training loop with its
+// progress line, the evaluation, the sample and the outputs (plots, metrics.json). The tests run
+// the program itself and call these functions.
 import Shared
 #if canImport(Glibc)
 import Glibc
@@ -8,17 +9,64 @@ import Glibc
 import Darwin
 #endif
 
-/// The GPT the flags describe, sized for the data's vocabulary.
-func makeWeek08Model(_ config: Week08Config, vocabularySize V: Int, seed: UInt64) throws -> GPT {
-    var model = config.model
+/// One model to train: its legend name, its architecture and its training knobs. The main run is
+/// one plan; an experiment is one plan per variant, all with the same seed, data and batches.
+struct Week08Plan {
+    var label: String
+    var model: GPTConfig
+    var training: GPTTrainingFlags
+}
+
+/// What step 4 trains: the GPT the flags describe, or each variant of --experiment (trained for
+/// --experiment-steps with the cosine ending there, evaluated every tenth of the way).
+func week08Plans(_ config: Week08Config) -> [Week08Plan] {
+    guard config.experiment != "none" else {
+        return [Week08Plan(label: "train", model: config.model, training: config.trainingFlags)]
+    }
+    return week08Variants(config.experiment, config: config).map { name, change in
+        var plan = Week08Plan(label: name, model: config.model, training: config.trainingFlags)
+        let steps = config.experimentSteps
+        plan.training.steps = steps
+        plan.training.decaySteps = steps
+        plan.training.evalEvery = max(1, steps / 10)
+        change(&plan.model, &plan.training)
+        return plan
+    }
+}
+
+/// The GPT of `plan`, sized for the data's vocabulary, with GPT-2's initialisation from `seed`.
+func makeWeek08Model(_ plan: Week08Plan, vocabularySize V: Int, seed: UInt64) throws -> GPT {
+    var model = plan.model
     model.vocabularySize = V
     var rng = SplitMix64(seed: seed)
-    return try GPT(config: model, maxBatch: config.training.batchSize, rng: &rng)
+    return try GPT(config: model, maxBatch: plan.training.batchSize, rng: &rng)
+}
+
+/// What the gradient check found when it failed: the variant and its result.
+struct Week08GradientCheckFailure: Error, CustomStringConvertible {
+    var variant: String
+    var result: GradientCheckResult
+    var description: String {
+        "gradient check failed (\(variant)): relative error \(formatScientific(result.error)) is above 1e-3, so "
+            + "the backward pass disagrees with finite differences; training stops here"
+    }
+}
+
+/// Step 3: `checkWeek08Backward`, each variant's error logged; throws at the first variant
+/// that fails, so a wrong backward never trains.
+func checkWeek08Gradients(seed: UInt64, step: Float?, log: (String) -> Void) throws -> [(variant: String, result: GradientCheckResult)] {
+    let checks = try checkWeek08Backward(seed: seed, step: step)
+    for (variant, result) in checks {
+        log("gradient check, \(variant): relative error \(formatScientific(result.error))" + (result.passed ? " ok" : " FAILED"))
+        if !result.passed { throw Week08GradientCheckFailure(variant: variant, result: result) }
+    }
+    return checks
 }
 
 /// The whole model's backward against finite differences at tiny sizes, in the variants the
-/// experiments switch between (V 11, T 6, C 8, 2 layers, batch 2).
-func checkWeek08Backward(seed: UInt64) throws -> [(variant: String, result: GradientCheckResult)] {
+/// experiments switch between (V 11, T 6, C 8, 2 layers, batch 2). step: the finite-difference
+/// step h for every variant (nil: 1e-2, and 1e-3 where ReLU's kink is near).
+func checkWeek08Backward(seed: UInt64, step: Float? = nil) throws -> [(variant: String, result: GradientCheckResult)] {
     let variants: [(String, (inout GPTConfig) -> Void, Float)] = [
         ("Pre-LN, LayerNorm, GELU, learned positions, tied head, biases", { _ in }, 1e-2),
         ("Post-LN, RMSNorm, sinusoidal positions, untied head", {
@@ -26,7 +74,7 @@ func checkWeek08Backward(seed: UInt64) throws -> [(variant: String, result: Grad
         ("ReLU, no positions, 4 heads", { $0.activation = .relu; $0.positions = .none; $0.heads = 4 }, 1e-3),
     ]
     var results: [(variant: String, result: GradientCheckResult)] = []
-    for (name, change, step) in variants {
+    for (name, change, variantStep) in variants {
         var config = GPTConfig(vocabularySize: 11, context: 6, layers: 2, heads: 2, width: 8, bias: true)
         change(&config)
         var rng = SplitMix64(seed: seed)
@@ -36,7 +84,7 @@ func checkWeek08Backward(seed: UInt64) throws -> [(variant: String, result: Grad
         for i in 0..<model.matrixCount { model.parameters[i] *= 10 }
         for i in model.matrixCount..<model.parameterCount { model.parameters[i] += rng.normal(mean: 0, std: 0.3) }
         let inputs = (0..<12).map { _ in rng.int(below: 11) }, targets = (0..<12).map { _ in rng.int(below: 11) }
-        let result = model.gradientCheck(inputs: inputs, targets: targets, length: 6, step: step)
+        let result = model.gradientCheck(inputs: inputs, targets: targets, length: 6, step: step ?? variantStep)
         results.append((name, result))
     }
     return results
@@ -49,6 +97,8 @@ struct Week08Run {
     /// steps' losses since the evaluation before), val_loss, val_bits_per_char, lr, seconds.
     var history: [[String: Double]]
     var stepLosses: [Double]
+    /// The step the run started from (0, or a resumed checkpoint's).
+    var firstStep: Int
     var finalValidationLoss: Double
     var medianStepMilliseconds: Double
     var tokensPerSecond: Double
@@ -62,7 +112,8 @@ struct Week08Run {
 /// The shared trainer for `model` with week 8's settings; `checkpoint`, when given, is written
 /// after every evaluation and at the end (and is what --resume reads back).
 func makeWeek08Trainer(_ model: GPT, config: LanguageModelTrainingConfig, data: CharacterData, checkpoint: String?,
-                       configJSON: JSONValue, seed: UInt64) throws -> LanguageModelTrainer {
+                       seed: UInt64) throws -> LanguageModelTrainer {
+    let configJSON = model.config.json
     var settings = config
     settings.checkpointPath = checkpoint
     settings.checkpointEvery = checkpoint == nil ? 0 : config.evalEvery
@@ -80,6 +131,7 @@ func trainWeek08(_ trainer: LanguageModelTrainer, model: GPT, label: String, pea
     let config = trainer.config
     let flopsPerToken = model.config.trainingFLOPsPerToken
     var startRow: [[String: Double]] = []
+    let firstStep = trainer.step
     if trainer.step == 0 {
         let loss = try model.evaluate(ids: trainer.validationIDs, context: config.blockSize, batch: config.evalBatch)
         startRow = [["step": 0, "train_loss": loss, "val_loss": loss, "lr": Double(config.schedule.learningRate(step: 0)),
@@ -95,7 +147,7 @@ func trainWeek08(_ trainer: LanguageModelTrainer, model: GPT, label: String, pea
     })
     let ms = run.medianStepMilliseconds
     let tokensPerSecond = ms > 0 ? Double(config.batchSize * config.blockSize) / (ms / 1000) : 0
-    return Week08Run(label: label, history: startRow + run.history, stepLosses: run.stepLosses,
+    return Week08Run(label: label, history: startRow + run.history, stepLosses: run.stepLosses, firstStep: firstStep,
                      finalValidationLoss: run.finalValidationLoss, medianStepMilliseconds: ms,
                      tokensPerSecond: tokensPerSecond, mfu: tokensPerSecond * flopsPerToken / peakFLOPS,
                      seconds: run.seconds, divergence: run.divergence)
@@ -131,46 +183,122 @@ func week08Variants(_ experiment: String, config: Week08Config) -> [(String, (in
     }
 }
 
-/// Trains every variant of `experiment` for config.experimentSteps steps (same data, seed and
-/// batches; the schedule's cosine ends at the last step) and returns the runs, with the
-/// validation loss every tenth of the way.
-func runWeek08Experiment(_ experiment: String, data: CharacterData, config: Week08Config, peakFLOPS: Double,
-                         log: @escaping (String) -> Void) throws -> [Week08Run] {
-    var runs: [Week08Run] = []
-    for (name, change) in week08Variants(experiment, config: config) {
-        var model = config.model, flags = config.trainingFlags
-        let steps = config.experimentSteps
-        flags.steps = steps
-        flags.decaySteps = steps
-        flags.evalEvery = max(1, steps / 10)
-        change(&model, &flags)
-        model.vocabularySize = data.vocabulary.size
-        var rng = SplitMix64(seed: config.common.seed)
-        let gpt = try GPT(config: model, maxBatch: flags.batchSize, rng: &rng)
-        let trainer = try makeWeek08Trainer(gpt, config: flags.trainingConfig(context: model.context), data: data,
-                                            checkpoint: nil, configJSON: model.json, seed: config.common.seed)
-        log("\(experiment): \(name), \(gpt.parameterCount) parameters, lr \(flags.schedule.learningRate(step: steps / 10)) at step \(steps / 10)")
-        runs.append(try trainWeek08(trainer, model: gpt, label: name, peakFLOPS: peakFLOPS, log: log))
+/// Steps 4 and 5: builds and trains the model of every plan, one after the other, logging each
+/// evaluation. The main run writes `checkpoint` after every evaluation and can continue from
+/// --resume; an experiment's runs write no checkpoint.
+func trainWeek08Plans(_ plans: [Week08Plan], data: CharacterData, config: Week08Config, peakFLOPS: Double,
+                      log: @escaping (String) -> Void) throws -> [(model: GPT, run: Week08Run)] {
+    var trained: [(model: GPT, run: Week08Run)] = []
+    let checkpoint = config.experiment == "none" ? joinPath(config.common.out, "checkpoint.safetensors") : nil
+    for plan in plans {
+        let model = try makeWeek08Model(plan, vocabularySize: data.vocabulary.size, seed: config.common.seed)
+        log("\(plan.label): \(model.config.layers) blocks of \(model.config.heads) heads, width \(model.config.width), "
+            + "context \(model.config.context), \(model.parameterCount) parameters (tied head counted once); "
+            + "\(formatFixed(model.config.trainingFLOPsPerToken / 1e6, digits: 2)) MFLOP per token per training step; "
+            + "peak lr \(plan.training.learningRate) after \(plan.training.warmupSteps) warm-up steps")
+        let trainer = try makeWeek08Trainer(model, config: plan.training.trainingConfig(context: model.config.context),
+                                            data: data, checkpoint: checkpoint, seed: config.common.seed)
+        if let resume = config.resume {
+            // refused with one line if it holds another architecture or was trained with other settings
+            try trainer.resume(from: resume)
+            log("resumed from \(resume) at step \(trainer.step)")
+        }
+        trained.append((model, try trainWeek08(trainer, model: model, label: plan.label, peakFLOPS: peakFLOPS, log: log)))
     }
-    return runs
+    return trained
+}
+
+/// Step 6: each trained model's loss over the whole validation split, every character once
+/// (windows of T, batch as in training).
+func evaluateWeek08(_ trained: [(model: GPT, run: Week08Run)], data: CharacterData, log: (String) -> Void) throws -> [Double] {
+    try trained.map { model, run in
+        let loss = try model.evaluate(ids: data.validation, context: model.config.context, batch: model.maxBatch)
+        log("\(run.label): validation loss over the whole split \(formatFixed(loss, digits: 4)) nats/char "
+            + "(\(formatFixed(loss / natsPerBit, digits: 3)) bits); at the last evaluation \(formatFixed(run.finalValidationLoss, digits: 4)); "
+            + "\(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step, \(formatFixed(run.tokensPerSecond, digits: 0)) tokens/s, "
+            + "MFU \(formatPercent(run.mfu))" + (run.divergence.map { " (\($0))" } ?? ""))
+        return loss
+    }
+}
+
+/// Step 7: `--sample-length` characters continuing `--prompt` (after a newline when empty).
+func sampleWeek08(_ model: GPT, config: Week08Config, data: CharacterData) throws -> String {
+    var rng = SplitMix64(seed: config.common.seed &+ 1)
+    let sampling = SamplingSettings(temperature: config.temperature, topK: config.topK > 0 ? config.topK : nil)
+    return try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
+                          sampling: sampling, startToken: data.vocabulary.id(of: "\n") ?? 0, rng: &rng)
 }
 
 // MARK: - Outputs
 
-/// Validation (solid) and training (dashed) loss estimates against step, one colour per run.
+/// The training loss at every step as a running mean over `window` steps (the mean of the steps
+/// so far at the start): y[i] is the mean of losses[max(0, i − window + 1) ... i].
+func runningMean(_ losses: [Double], window: Int) -> [Double] {
+    var sum = 0.0
+    return losses.indices.map { i in
+        sum += losses[i]
+        if i >= window { sum -= losses[i - window] }
+        return sum / Double(min(i + 1, window))
+    }
+}
+
+/// Loss against step, one colour per run: the training loss at every step (a running mean over
+/// a fiftieth of the run, dashed) and the validation loss at each evaluation (solid; Plot.lines
+/// marks each point of a curve with up to 30 of them).
 func week08LossChart(_ runs: [Week08Run], title: String) -> String {
     var series: [Series] = []
     // One run: the legend says only which loss; an experiment's runs: which variant too.
     func name(_ run: Week08Run, _ loss: String) -> String { runs.count == 1 ? loss : "\(run.label) \(loss)" }
-    // one colour per run: solid its validation loss, dashed its training loss
     for (index, run) in runs.enumerated() {
         series.append(Series(name(run, "validation"), x: run.column("step"), y: run.column("val_loss"), colorIndex: index))
     }
     for (index, run) in runs.enumerated() {
-        series.append(Series(name(run, "train"), x: run.column("step"), y: run.column("train_loss"), dashed: true,
-                             colorIndex: index))
+        let window = max(1, run.stepLosses.count / 50)
+        let steps = run.stepLosses.indices.map { Double(run.firstStep + $0 + 1) }
+        series.append(Series(name(run, window > 1 ? "train (mean of \(window) steps)" : "train"), x: steps,
+                             y: runningMean(run.stepLosses, window: window), dashed: true, colorIndex: index))
     }
     return Plot.lines(title: title, xLabel: "step", yLabel: "loss (nats/char)", series: series)
+}
+
+/// Step 8: the loss chart (loss.svg, or experiment-NAME.svg), the attention maps of the first
+/// model (attention.svg) and metrics.json; returns the paths written.
+func writeWeek08Outputs(_ trained: [(model: GPT, run: Week08Run)], validationLosses: [Double], sample: String,
+                        checks: [(variant: String, result: GradientCheckResult)], peakFLOPS: Double,
+                        config: Week08Config, configJSON: [String: JSONValue], data: CharacterData) throws -> [String] {
+    try createDirectories(config.common.out)
+    var files: [String] = []
+    let runs = trained.map(\.run)
+    if config.plots {
+        let experiment = config.experiment != "none"
+        let lossChart = joinPath(config.common.out, experiment ? "experiment-\(config.experiment).svg" : "loss.svg")
+        let corpus = data.name.split(separator: "/").last.map(String.init) ?? data.name
+        try writeTextFile(week08LossChart(runs, title: experiment ? "Week 8: \(config.experiment) on \(corpus)"
+                                                                  : "Week 8: GPT on \(corpus)"), to: lossChart)
+        let attention = joinPath(config.common.out, "attention.svg")
+        try writeTextFile(try week08AttentionMaps(trained[0].model, vocabulary: data.vocabulary, prompt: config.attentionPrompt),
+                          to: attention)
+        files += [lossChart, attention]
+    }
+    let metrics = MetricsLog(week: "Week08Transformer", config: configJSON)
+    var final: [String: JSONValue] = [
+        "gradient_check_worst": JSONValue(checks.map(\.result.error).max() ?? .nan),
+        "peak_gflops": JSONValue(peakFLOPS / 1e9),
+        "val_loss": JSONValue(validationLosses[0]),
+        "val_loss_estimate": JSONValue(runs[0].finalValidationLoss),
+        "parameters": JSONValue(trained[0].model.parameterCount),
+        "sample": JSONValue(sample),
+    ]
+    if config.experiment == "none" {
+        for row in runs[0].history { metrics.record(row) }
+        final["main"] = week08RunJSON(runs[0])
+    } else {
+        final["experiment"] = .object(Dictionary(uniqueKeysWithValues: zip(runs, validationLosses).map { run, loss in
+            (run.label, week08RunJSON(run, wholeSplitLoss: loss))
+        }))
+    }
+    files.append(try metrics.write(final: final, to: config.common.out))
+    return files
 }
 
 /// Attention maps for `prompt`: heads of the first and the last block side by side
@@ -193,9 +321,9 @@ func week08AttentionMaps(_ model: GPT, vocabulary: CharVocabulary, prompt: Strin
     return Plot.sideBySide(maps)
 }
 
-/// One run's figures for metrics.json.
-func week08RunJSON(_ run: Week08Run) -> JSONValue {
-    ["val_loss": JSONValue(run.finalValidationLoss), "train_loss": JSONValue(run.history.last?["train_loss"] ?? .nan),
+/// One run's figures for metrics.json (with the whole validation split's loss when measured).
+func week08RunJSON(_ run: Week08Run, wholeSplitLoss: Double? = nil) -> JSONValue {
+    ["val_loss": JSONValue(run.finalValidationLoss), "val_loss_whole_split": JSONValue(wholeSplitLoss ?? .nan), "train_loss": JSONValue(run.history.last?["train_loss"] ?? .nan),
      "ms_per_step": JSONValue(run.medianStepMilliseconds), "tokens_per_second": JSONValue(run.tokensPerSecond),
      "mfu": JSONValue(run.mfu), "seconds": JSONValue(run.seconds), "steps": JSONValue(run.stepLosses.count),
      "diverged": JSONValue(run.divergence != nil),

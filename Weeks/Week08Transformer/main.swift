@@ -3,29 +3,26 @@
 // a head tied to the token embedding), every backward pass written by hand, trained with AdamW,
 // warm-up and cosine decay, clipping, and sampled at the end.
 //
-// Read, in order:
-//   Shared/NN/GPTLayers.swift    the pieces, forward and backward side by side: Linear, LayerNorm /
-//                                RMSNorm, exact GELU, causal attention over a fused q|k|v buffer
-//   Shared/NN/GPT.swift          the model: one parameter arena with nanoGPT's names, one gradient
-//                                arena, one activation arena; forward, then backward in reverse
-//   Shared/NN/LanguageModelTraining.swift  the training loop every language model shares: batches,
-//                                AdamW (decay on matrices only), nanoGPT's schedule, clipping,
-//                                evaluation, checkpoints that resume bit for bit
-//   main.swift                   this file: the lesson, top to bottom
-//   Week08.swift, Config.swift   the run with its progress line and MFU, the experiments, plots
+// Read, in order (beside llm.c's train_gpt2.c: CURRICULUM.md's week 8 has the two side by side):
+//   Shared/Kernels/Attention.swift   attentionForward / attentionBackward: scores, causal softmax,
+//                                    weighted sum, per (batch, head), read in place from q|k|v
+//   Shared/Kernels/Linear.swift, LayerNorm.swift, GELU.swift, CrossEntropy.swift   the other kernels
+//   Shared/NN/GPT.swift              the model: the parameter arena with nanoGPT's names, every
+//                                    activation a named buffer with its shape, blockForward and
+//                                    blockBackward in straight lines, the variants beside them
+//   Shared/Training/LanguageModelTraining.swift  the training loop every language model shares:
+//                                    batches, AdamW (decay on matrices only), nanoGPT's schedule,
+//                                    clipping, evaluation, checkpoints that resume bit for bit
+//   main.swift                       this file: the lesson, top to bottom
+//   Week08.swift, Config.swift       each step below as one function; the flags
 //
-// Run:   swift run -c release Week08Transformer                        (5000 steps)
-//        swift run -c release Week08Transformer --preset nanogpt-cpu --corpus tinyshakespeare.txt
+// Run:   swift run -c release Week08Transformer                        (5000 steps, ~3.5 min)
+//        swift run -c release Week08Transformer --preset nanogpt-cpu
 //        swift run -c release Week08Transformer --experiment prenorm-vs-postnorm
 // Test:  swift test --filter Week08
-// Expect: loss ≈ ln V at step 0; nanogpt-cpu: validation 1.92 at step 2000 (PyTorch 1.886 ± 0.02);
-//         a sample with speaker names; loss.svg, attention.svg, metrics.json in runs/Week08/.
+// Expect: loss ≈ ln V = 4.19 at step 0; validation ≈ 1.81 nats/char after 5000 steps; a sample
+//         with speaker names; loss.svg, attention.svg, metrics.json in runs/Week08/.
 import Shared
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 // MARK: 1. Config: every knob with its default (--help lists them)
 let options = Options(program: "Week08Transformer", summary: week08Description)
@@ -34,88 +31,37 @@ options.finish()
 
 // Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
 Threads.$count.withValue(config.common.threads) {
-
-    // MARK: 2. Data: characters, split 90/10 as nanoGPT does
+    // MARK: 2. Data: characters, split 90/10 as nanoGPT does; this machine's peak FLOP/s for MFU
     let data = check { try CharacterData.load(corpus: config.corpus, prompt: config.prompt + config.attentionPrompt) }
     say(data.description)
     let peakFLOPS = measuredPeakFLOPS(threads: config.common.threads, seconds: config.common.quick ? 0.05 : 0.3)
     say("this machine's peak, measured: \(formatFixed(peakFLOPS / 1e9, digits: 0)) GFLOP/s on \(config.common.threads) threads")
 
-    // MARK: 3. Check: the whole model's backward against finite differences (tiny sizes)
-    let checks = check { try checkWeek08Backward(seed: config.common.seed) }
-    for (variant, result) in checks {
-        say("gradient check, \(variant): relative error \(formatScientific(result.error))" + (result.passed ? " ok" : " FAILED\n\(result)"))
-    }
+    // MARK: 3. Check: the whole model's backward against finite differences; a failure stops the run
+    let checks = check { try checkWeek08Gradients(seed: config.common.seed, step: config.checkStep, log: say) }
 
-    check { try createDirectories(config.common.out) }
-    var metricsFinal: [String: JSONValue] = [
-        "gradient_check_worst": JSONValue(checks.map(\.result.error).max() ?? .nan),
-        "peak_gflops": JSONValue(peakFLOPS / 1e9),
-    ]
-    let metrics = MetricsLog(week: "Week08Transformer", config: options.config)
-
-    if config.experiment != "none" {
-        // MARK: 4a. An experiment instead: its variants, same data, seed and batches; one chart
-        let runs = check { try runWeek08Experiment(config.experiment, data: data, config: config, peakFLOPS: peakFLOPS, log: say) }
-        for run in runs {
-            say("\(config.experiment) | \(run.label): val loss \(formatFixed(run.finalValidationLoss, digits: 4))"
-                + (run.divergence.map { " (\($0))" } ?? ""))
-        }
-        let chart = joinPath(config.common.out, "experiment-\(config.experiment).svg")
-        if config.plots { check { try writeTextFile(week08LossChart(runs, title: "Week 8: \(config.experiment)"), to: chart) } }
-        metricsFinal["experiment"] = .object(Dictionary(uniqueKeysWithValues: runs.map { ($0.label, week08RunJSON($0)) }))
-        check { _ = try metrics.write(final: metricsFinal, to: config.common.out) }
-        say("wrote \(config.plots ? chart + ", " : "")\(joinPath(config.common.out, "metrics.json"))")
-        exit(0)
-    }
-
-    // MARK: 4. Model: the GPT for this vocabulary, GPT-2's initialisation
-    let model = check { try makeWeek08Model(config, vocabularySize: data.vocabulary.size, seed: config.common.seed) }
-    say("model: \(model.config.layers) blocks of \(model.config.heads) heads, width \(model.config.width), context "
-        + "\(model.config.context), \(model.parameterCount) parameters (tied head counted once); "
-        + "\(formatFixed(model.config.trainingFLOPsPerToken / 1e6, digits: 2)) MFLOP per token per training step")
-    let checkpoint = joinPath(config.common.out, "checkpoint.safetensors")
-    let trainer = check { try makeWeek08Trainer(model, config: config.training, data: data, checkpoint: checkpoint,
-                                                configJSON: model.config.json, seed: config.common.seed) }
-    if let resume = config.resume {
-        // refused with one line if it holds another architecture or was trained with other settings
-        check { try trainer.resume(from: resume) }
-        say("resumed from \(resume) at step \(trainer.step)")
-    }
+    // MARK: 4. Models: the GPT the flags describe, or one per variant of --experiment
+    let plans = week08Plans(config)
 
     // MARK: 5. Train: AdamW, warm-up + cosine, clipping; the validation loss every --eval-every steps
-    let run = check { try trainWeek08(trainer, model: model, label: "train", peakFLOPS: peakFLOPS, log: say) }
-    for row in run.history { metrics.record(row) }
+    let trained = check { try trainWeek08Plans(plans, data: data, config: config, peakFLOPS: peakFLOPS, log: say) }
 
     // MARK: 6. Evaluate: the whole validation split, every character once
-    let validationLoss = check { try model.evaluate(ids: data.validation, context: model.config.context, batch: model.maxBatch) }
-    say("validation loss over the whole split: \(formatFixed(validationLoss, digits: 4)) nats/char "
-        + "(\(formatFixed(validationLoss / natsPerBit, digits: 3)) bits); at the last evaluation \(formatFixed(run.finalValidationLoss, digits: 4))")
-    say("speed: \(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step (median), "
-        + "\(formatFixed(run.tokensPerSecond, digits: 0)) tokens/s, MFU \(formatPercent(run.mfu))")
+    let validationLosses = check { try evaluateWeek08(trained, data: data, log: say) }
 
-    // MARK: 7. Sample: continue the prompt, one character at a time
-    var sampleRNG = SplitMix64(seed: config.common.seed &+ 1)
-    let sampling = SamplingSettings(temperature: config.temperature, topK: config.topK > 0 ? config.topK : nil)
-    let sample = check { try sampleText(model, tokenizer: data.vocabulary, prompt: config.prompt, count: config.sampleLength,
-                                        sampling: sampling, startToken: data.vocabulary.id(of: "\n") ?? 0, rng: &sampleRNG) }
-    say("\n--- sample (temperature \(config.temperature)) ---\n" + sample + "\n---")
+    // MARK: 7. Sample: continue the prompt with the (first) model, one character at a time
+    let sample = check { try sampleWeek08(trained[0].model, config: config, data: data) }
+    say("\n--- sample of \(trained[0].run.label) (temperature \(config.temperature)) ---\n" + sample + "\n---")
 
-    // MARK: 8. Outputs: loss curve, attention maps, metrics.json
-    var files = [checkpoint]
-    if config.plots {
-        let lossChart = joinPath(config.common.out, "loss.svg"), attention = joinPath(config.common.out, "attention.svg")
-        check { try writeTextFile(week08LossChart([run], title: "Week 8: GPT on \(data.name)"), to: lossChart) }
-        check { try writeTextFile(try week08AttentionMaps(model, vocabulary: data.vocabulary, prompt: config.attentionPrompt), to: attention) }
-        files += [lossChart, attention]
+    // MARK: 8. Outputs: loss curves, attention maps, metrics.json
+    let files = check {
+        try writeWeek08Outputs(trained, validationLosses: validationLosses, sample: sample, checks: checks,
+                               peakFLOPS: peakFLOPS, config: config, configJSON: options.config, data: data)
     }
-    metricsFinal["main"] = week08RunJSON(run)
-    metricsFinal["val_loss"] = JSONValue(validationLoss)
-    metricsFinal["val_loss_estimate"] = JSONValue(run.finalValidationLoss)
-    metricsFinal["parameters"] = JSONValue(model.parameterCount)
-    metricsFinal["sample"] = JSONValue(sample)
-    files.append(check { try metrics.write(final: metricsFinal, to: config.common.out) })
-    say("summary: \(trainer.step) steps, validation \(formatFixed(validationLoss, digits: 4)) nats/char, "
-        + "\(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step")
+    say("summary: " + zip(trained, validationLosses).map { model, loss in
+        "\(model.run.label): \(model.run.stepLosses.count) steps, validation \(formatFixed(loss, digits: 4)) nats/char, "
+            + "\(formatFixed(model.run.medianStepMilliseconds, digits: 1)) ms/step"
+    }.joined(separator: "; "))
     say("wrote " + files.joined(separator: ", "))
+    if let diverged = trained.first(where: { $0.run.divergence != nil }) { fail("\(diverged.run.label): training diverged") }
 }

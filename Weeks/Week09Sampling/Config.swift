@@ -50,7 +50,7 @@ struct Week09Config {
         corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare")
         // the model and the training loop: week 8's flags and defaults (Shared/NN/GPTFlags.swift)
         model = gptModelFlags(options, quick: quick)
-        trainingFlags = gptTrainingFlags(options, quick: quick, steps: (2000, 60), evalEvery: (100, 20),
+        trainingFlags = gptTrainingFlags(options, quick: quick, steps: (2000, 200), evalEvery: (100, 50),
                                          evalWindows: (64, 8),
                                          stepsHelp: "most optimizer steps (early stopping may end sooner)")
         patience = options.int("patience", default: 5, range: 0...10_000,
