@@ -41,6 +41,24 @@ let trainingCorpora: [(name: String, text: String, vocabularySize: Int)] = [
     ("both", seededText(words: 1500, seed: 5, vocabulary: englishWords + otherWords), 480),
 ]
 
+/// Shakespeare's Sonnet 18: a slice of real text, with its punctuation and line breaks.
+let sonnet18 = """
+    Shall I compare thee to a summer's day?
+    Thou art more lovely and more temperate:
+    Rough winds do shake the darling buds of May,
+    And summer's lease hath all too short a date;
+    Sometime too hot the eye of heaven shines,
+    And often is his gold complexion dimm'd;
+    And every fair from fair sometime declines,
+    By chance or nature's changing course untrimm'd;
+    But thy eternal summer shall not fade,
+    Nor lose possession of that fair thou ow'st;
+    Nor shall death brag thou wander'st in his shade,
+    When in eternal lines to time thou grow'st:
+       So long as men can breathe or eyes can see,
+       So long lives this, and this gives life to thee.
+    """
+
 /// The two trainers, for the tests that hold both to the same rule.
 enum BPETrainerKind: CaseIterable, CustomTestStringConvertible {
     case fast, naive
@@ -131,14 +149,52 @@ enum BPETrainerKind: CaseIterable, CustomTestStringConvertible {
         #expect(result.merges.map { [$0.left, $0.right] } == [[99, 100]])
     }
 
-    @Test func tokenCountsFallByEachMergesCount() throws {
-        let text = seededText(words: 400, seed: 9, vocabulary: englishWords)
-        let result = try trainBPE(text: text, vocabularySize: 400, pattern: .gpt4)
-        let tokenizer = try BPETokenizer(training: result, pattern: .gpt4)
-        #expect(result.tokenCounts.first == text.utf8.count)
-        for (k, merge) in result.merges.enumerated() { #expect(result.tokenCounts[k] - result.tokenCounts[k + 1] == merge.count) }
-        // The count after the last merge is what encoding the training text gives.
-        #expect(result.tokenCounts.last == tokenizer.encodeOrdinary(text).count)
+    @Test func tokenCountsFallByEachMergesReplacements() throws {
+        // A merge of (a, b) with a != b saves one token per occurrence: two occurrences cannot
+        // share a token. With a = b they can: a run of n a's holds n - 1 pairs and merges n / 2
+        // (rounded down) of them, so the fall is between half the count and the count.
+        for corpus in trainingCorpora {
+            let result = try trainBPE(text: corpus.text, vocabularySize: corpus.vocabularySize, pattern: .gpt4)
+            #expect(result.tokenCounts.first == corpus.text.utf8.count)
+            for (k, merge) in result.merges.enumerated() {
+                let fall = result.tokenCounts[k] - result.tokenCounts[k + 1]
+                if merge.left != merge.right {
+                    #expect(fall == merge.count, "\(corpus.name), merge \(k)")
+                } else {
+                    #expect(merge.count <= 2 * fall && fall <= merge.count, "\(corpus.name), merge \(k)")
+                }
+            }
+            let tokenizer = try BPETokenizer(training: result, pattern: .gpt4)
+            #expect(result.tokenCounts.last == tokenizer.encodeOrdinary(corpus.text).count, "\(corpus.name)")
+        }
+    }
+
+    @Test(arguments: SplitPattern.allCases)
+    func fastTokenCountsEqualNaiveAndTheEncodedLength(pattern: SplitPattern) throws {
+        // Overlapping pairs are where counting occurrences and counting replacements differ:
+        // minbpe's example ("aaa"), runs of one letter (the first chunk, 16 a's, holds (a, a) 15
+        // times and merges it 8 times, then (aa, aa) 7 times, merged 4 times), and real text.
+        let runs = [16, 9, 7, 4, 1, 2, 3, 12, 5, 31, 8, 6, 2, 64, 11]
+            .enumerated().map { String(repeating: ["a", "b", "a", "c"][$0.offset % 4], count: $0.element) }
+            .joined(separator: " ")
+        let texts = [("minbpe's example", "aaabdaaabac", 259),
+                     ("runs of one letter", runs, 320),
+                     ("real text", sonnet18, 400)]
+        for (name, text, vocabularySize) in texts {
+            let fast = try trainBPE(text: text, vocabularySize: vocabularySize, pattern: pattern)
+            let naive = try trainBPENaive(text: text, vocabularySize: vocabularySize, pattern: pattern)
+            #expect(fast.merges == naive.merges, "\(name) (\(pattern))")
+            #expect(fast.tokenCounts == naive.tokenCounts, "\(name) (\(pattern))")
+            // After k merges, the text is as long as its encoding with the first k merges.
+            let encoded = try (0...fast.merges.count).map { k in
+                let firstMerges = BPETrainingResult(merges: Array(fast.merges.prefix(k)), byteCount: fast.byteCount,
+                                                    tokenCounts: [], uniqueChunks: 0, chunks: 0)
+                return try BPETokenizer(training: firstMerges, pattern: pattern).encodeOrdinary(text).count
+            }
+            #expect(fast.tokenCounts == encoded, "\(name) (\(pattern))")
+        }
+        let minbpe = try trainBPE(text: "aaabdaaabac", vocabularySize: 259, pattern: pattern)
+        #expect(minbpe.tokenCounts == [11, 9, 7, 5])
     }
 
     @Test(arguments: BPETrainerKind.allCases)

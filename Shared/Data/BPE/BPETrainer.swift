@@ -18,6 +18,8 @@ public struct Merge: Equatable, Sendable {
     public let right: Int
     public let id: Int
     /// How often the pair occurred when it was merged (in the whole, partly merged text).
+    /// Overlapping occurrences all count ("aaa" holds (a, a) twice), so for a pair of one token
+    /// with itself this is more than the replacements the merge made.
     public let count: Int
 }
 
@@ -136,8 +138,8 @@ struct BPETrainer {
             let count = pairCount[best]
             merges.append(Merge(left: Int(pairLeft[best]), right: Int(pairRight[best]), id: Int(id), count: count))
             tokenLength.append(tokenLength[Int(pairLeft[best])] + tokenLength[Int(pairRight[best])])
-            apply(pair: best, newToken: id, merge: Int32(merges.count - 1))
-            tokenCount -= count   // each occurrence of the pair turned two tokens into one
+            // The replacements, not `count`: "a a a" holds (a, a) twice but merges it once.
+            tokenCount -= apply(pair: best, newToken: id, merge: Int32(merges.count - 1))
             tokenCounts.append(tokenCount)
             progress?(merges.count, tokenCount)
         }
@@ -242,7 +244,10 @@ struct BPETrainer {
     /// Replaces every occurrence of pair `p` = (a, b) by `newToken` z, left to right within each
     /// chunk (so "a a a" with a = b gives "z a", as the naive merge does), and updates the
     /// neighbouring pairs:  x a b y  ->  x z y  removes (x, a), (b, y) and adds (x, z), (z, y).
-    mutating func apply(pair p: Int, newToken z: Int32, merge: Int32) {
+    /// Returns the replacements made in the whole text (each one token fewer), which is below
+    /// the pair's count when a = b and occurrences overlap.
+    mutating func apply(pair p: Int, newToken z: Int32, merge: Int32) -> Int {
+        var replaced = 0
         let a = pairLeft[p], b = pairRight[p]
         let zLength = tokenLength[Int(z)]
         let chunks = pairChunks[p]
@@ -290,6 +295,7 @@ struct BPETrainer {
                 }
             }
             chunkLength[c] = Int32(w)
+            replaced += (n - w) * chunkFrequency[c]
         }
         // The merged pair itself is gone everywhere; bookkeeping above may have counted it
         // down (a = b), so reset it rather than trust the arithmetic.
@@ -299,6 +305,7 @@ struct BPETrainer {
             queue.push(QueuedPair(count: pairCount[Int(q)], key: pairKey[Int(q)], pair: q))
         }
         touched.removeAll(keepingCapacity: true)
+        return replaced
     }
 }
 
