@@ -55,7 +55,7 @@ func softmaxRowsPerThread(cols C: Int) -> Int { max(1, 32_768 / max(C, 1)) }
 ///   the logits buffer itself.
 /// causal: the rows are stacked T×T blocks with T = C (attention scores (B, H, T, T) seen as
 /// (B·H·T, T)); row t of each block sees only columns 0...t, the rest get probability 0.
-/// (`maskedSoftmaxForward` covers query offsets, unequal query and key counts and padding.)
+/// (Attention's masks, query offsets and padding are `attentionForward`'s, Attention.swift.)
 public func softmaxForward(_ probs: UnsafeMutablePointer<Float>, _ logits: UnsafePointer<Float>,
                            rows N: Int, cols C: Int, causal: Bool = false, rowStride: Int? = nil) {
     let ld = rowStride ?? C
@@ -82,7 +82,7 @@ public func softmaxForward(_ probs: inout [Float], _ logits: [Float],
     softmaxForward(&probs, logits, rows: N, cols: C, causal: causal, rowStride: C)
 }
 
-/// Backward of `softmaxForward` (and of `maskedSoftmaxForward`). Adds into dLogits.
+/// Backward of `softmaxForward`. Adds into dLogits.
 /// forward: p_j = e^z_j / Σ_k e^z_k, whose Jacobian is ∂p_j/∂z_i = p_j(δ_ij − p_i), so
 ///   dz = p ⊙ (g − Σ_k p_k·g_k)        (g = dProbs, one row at a time)
 /// Masked entries have p = 0, so they get no gradient (a fully masked row, all p = 0, gets
@@ -116,85 +116,6 @@ public func softmaxBackward(dLogits: inout [Float], dProbs: [Float], probs: [Flo
     requireCount(dProbs, N * C, "softmaxBackward: dProbs")
     requireCount(probs, N * C, "softmaxBackward: probs")
     softmaxBackward(dLogits: &dLogits, dProbs: dProbs, probs: probs, rows: N, cols: C, rowStride: C)
-}
-
-// MARK: - Masked softmax for attention
-
-/// How many keys row i of batch entry b may see, as a prefix 0..<visible of the Tk keys:
-/// causal with a query offset (query i sits at absolute position offset + i and sees keys
-/// 0...offset + i) and a per-batch key length, whichever is shorter.
-@inline(__always)
-private func visibleKeys(query i: Int, batch b: Int, keys Tk: Int, causal: Bool, queryOffset: Int,
-                         keyLengths: UnsafePointer<Int>?) -> Int {
-    var visible = Tk
-    if causal { visible = min(visible, max(0, queryOffset + i + 1)) }
-    if let keyLengths { visible = min(visible, keyLengths[b]) }
-    return visible
-}
-
-/// Attention's softmax with masks: for every batch entry b, head h and query i,
-///   probs[b, h, i, j] = e^s_j / Σ_{k visible} e^s_k  for the keys j that row may see, 0 for the rest.
-///   scores, probs: (B, H, Tq, Tk), contiguous; probs is overwritten and may be scores itself.
-/// A key j is visible to query i of batch entry b when all of these that are given hold:
-///   causal:      j <= queryOffset + i (query i is token queryOffset + i of the sequence:
-///                with a KV cache holding Tk keys and Tq new queries, queryOffset = Tk − Tq)
-///   keyLengths:  (B), j < keyLengths[b] (the batch entry's real length, padding after it)
-///   keyMask:     (B, Tk), keyMask[b·Tk + j] is true (any pattern of allowed keys)
-/// A row that may see no key at all (every key masked) gets probability 0 everywhere, never
-/// NaN: an all-masked row carries no information, and zeros make its output and gradient 0.
-/// Backward: `maskedSoftmaxBackward`.
-public func maskedSoftmaxForward(_ probs: UnsafeMutablePointer<Float>, _ scores: UnsafePointer<Float>,
-                                 batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int,
-                                 causal: Bool, queryOffset: Int = 0,
-                                 keyLengths: UnsafePointer<Int>? = nil,
-                                 keyMask: UnsafePointer<Bool>? = nil) {
-    precondition(B >= 0 && H >= 0 && Tq >= 0 && Tk >= 0,
-                 "maskedSoftmaxForward: negative shape (\(B), \(H), \(Tq), \(Tk))")
-    precondition(queryOffset >= 0, "maskedSoftmaxForward: negative query offset \(queryOffset)")
-    if let keyLengths {
-        for b in 0..<B {
-            precondition(keyLengths[b] >= 0 && keyLengths[b] <= Tk,
-                         "maskedSoftmaxForward: key length \(keyLengths[b]) of batch entry \(b) is outside 0...\(Tk)")
-        }
-    }
-    let N = B * H * Tq
-    parallelRanges(N, minimumPerThread: softmaxRowsPerThread(cols: Tk)) { rows in
-        for n in rows {
-            let z = scores + n * Tk, p = probs + n * Tk
-            let b = n / (H * Tq), i = n % Tq
-            let visible = visibleKeys(query: i, batch: b, keys: Tk, causal: causal,
-                                      queryOffset: queryOffset, keyLengths: keyLengths)
-            var allowed = visible
-            if let keyMask {
-                // Masked keys inside the visible prefix become −∞, so e^(s − max) = 0 for them.
-                allowed = 0
-                let mask = keyMask + b * Tk
-                for j in 0..<visible {
-                    if mask[j] { p[j] = z[j]; allowed += 1 } else { p[j] = -.infinity }
-                }
-            }
-            if allowed == 0 {
-                // Nothing to attend to: zeros (a softmax over no entries would be 0/0 = NaN).
-                p.update(repeating: 0, count: Tk)
-                continue
-            }
-            _ = softmaxRow(keyMask == nil ? z : UnsafePointer(p), p, visible: visible)
-            for j in visible..<Tk { p[j] = 0 }      // masked: e^−∞ = 0
-        }
-    }
-}
-
-/// Backward of `maskedSoftmaxForward`. Adds into dScores.
-/// forward: p = softmax over the visible keys, 0 elsewhere; on the visible keys
-///   dScores = p ⊙ (dProbs − Σ_k p_k·dProbs_k),
-/// and masked keys (p = 0) get 0, as does every key of a fully masked row: this is
-/// `softmaxBackward` over the B·H·Tq rows, which needs no mask.
-///   dScores, dProbs, probs: (B, H, Tq, Tk), contiguous.
-public func maskedSoftmaxBackward(dScores: UnsafeMutablePointer<Float>, dProbs: UnsafePointer<Float>,
-                                  probs: UnsafePointer<Float>,
-                                  batch B: Int, heads H: Int, queries Tq: Int, keys Tk: Int) {
-    softmaxBackward(dLogits: dScores, dProbs: dProbs, probs: probs, rows: B * H * Tq, cols: Tk,
-                    rowStride: Tk)
 }
 
 /// The reference for `softmaxForward`: the definition, in Double, with the same masking.

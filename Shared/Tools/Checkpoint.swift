@@ -289,7 +289,7 @@ public enum Checkpoint {
 /// checkpoint file: the model's named parameters, the optimizer's state tensors, the step,
 /// the RNG state, the evaluation history, and whatever else the loop and the model keep
 /// (extra tensors and metadata). Any model whose parameters are named tensors can use it;
-/// Shared/NN/LanguageModelTraining.swift does, for every `LanguageModel`.
+/// Shared/Training/LanguageModelTraining.swift does, for every `LanguageModel`.
 ///
 /// In the file, optimizer tensors are named "optimizer.…" and extra tensors "resume.…", so the
 /// parameters keep their own names (what a learner sees in `safetensors.numpy.load_file`).

@@ -1,4 +1,4 @@
-// The shared language-model trainer (Shared/NN/LanguageModelTraining.swift) on small recurrent
+// The shared language-model trainer (Shared/Training/LanguageModelTraining.swift) on small recurrent
 // models: --resume continues bit for bit, micro-batches accumulate to the whole batch's step,
 // the flat-vector Adam moves exactly as the per-tensor Adam, weight decay skips biases,
 // divergence stops with one line and finite weights, and bad settings are refused.

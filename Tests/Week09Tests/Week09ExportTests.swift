@@ -1,4 +1,4 @@
-// The Hugging Face GPT-2 export (Shared/NN/GPTExport.swift), read back: tensor names and shapes
+// The Hugging Face GPT-2 export (Shared/Training/GPTExport.swift), read back: tensor names and shapes
 // exactly GPT-2's, every Conv1D matrix the transpose of ours, zero biases where we have none,
 // positions baked into wpe, config.json and tokenizer.json; refused in one line where GPT-2
 // cannot represent the model. (Loading in transformers: interop/check_hf_export.py, by hand.)

@@ -1,4 +1,4 @@
-// Early stopping in the shared trainer (Shared/NN/LanguageModelTraining.swift) on a run that
+// Early stopping in the shared trainer (Shared/Training/LanguageModelTraining.swift) on a run that
 // overfits: it stops, restores the weights of the best validation loss (the ones in the best
 // checkpoint), and evaluates the whole validation split; perplexity is e^loss in the history.
 import Testing

@@ -6,7 +6,7 @@
 //   Shared/NN/RNN.swift              the cell: h_t = tanh(x_t·Wxh + h_{t−1}·Whh + b), and BPTT
 //   Shared/NN/RNNLanguageModel.swift the head (logits = h·W + b), the loss, one-token decoding
 //   main.swift                       this file: the lesson, top to bottom
-//   Shared/NN/LanguageModelTraining.swift  the training loop: chunks, clipping, Adam, validation,
+//   Shared/Training/LanguageModelTraining.swift  the training loop: chunks, clipping, Adam, validation,
 //                                    checkpoints (--resume); Sampling.swift: temperature, top-k/p
 //   Shared/Data/TextData.swift       the split, the chunk schedule, unigram entropy
 //   Week05.swift                     data, gradient check, the gradient-flow picture, outputs

@@ -10,7 +10,7 @@ struct Week08Config {
     var preset: String
     var corpus: String?
     var model: GPTConfig
-    /// The shared trainer's settings (Shared/NN/LanguageModelTraining.swift); its checkpoint
+    /// The shared trainer's settings (Shared/Training/LanguageModelTraining.swift); its checkpoint
     /// path and config JSON are filled in by main.swift.
     var training: LanguageModelTrainingConfig
     /// The knobs behind `training` (the experiments build their own schedules from them).
@@ -37,7 +37,7 @@ struct Week08Config {
                                     + "run exactly (2000 steps, decay to 2000, eval every 250)")
         let nano = preset == "nanogpt-cpu", quick = common.quick
         corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare")
-        // the model and the training loop (flags shared with the other GPT weeks: Shared/NN/GPTFlags.swift)
+        // the model and the training loop (flags shared with the other GPT weeks: Shared/Training/GPTFlags.swift)
         model = gptModelFlags(options, quick: quick)
         let flags = gptTrainingFlags(options, quick: quick, steps: (nano ? 2000 : 5000, 200),
                                      evalEvery: (nano ? 250 : 500, 50), evalWindows: (0, 16),

@@ -122,7 +122,7 @@ func makeWeek08Trainer(_ model: GPT, config: LanguageModelTrainingConfig, data: 
                                     rng: SplitMix64(seed: seed))
 }
 
-/// Trains until the configured step count with the shared loop (Shared/NN/LanguageModelTraining.swift),
+/// Trains until the configured step count with the shared loop (Shared/Training/LanguageModelTraining.swift),
 /// printing each evaluation; the progress line adds ms/step and MFU (achieved model FLOP/s over
 /// the machine's measured peak `peakFLOPS`). The untrained model's validation loss is the
 /// history's first row (step 0) when the run starts from scratch.

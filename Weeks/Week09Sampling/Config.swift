@@ -48,7 +48,7 @@ struct Week09Config {
         common = commonFlags(options, week: "Week09Sampling")
         let quick = common.quick
         corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare")
-        // the model and the training loop: week 8's flags and defaults (Shared/NN/GPTFlags.swift)
+        // the model and the training loop: week 8's flags and defaults (Shared/Training/GPTFlags.swift)
         model = gptModelFlags(options, quick: quick)
         trainingFlags = gptTrainingFlags(options, quick: quick, steps: (2000, 200), evalEvery: (100, 50),
                                          evalWindows: (64, 8),

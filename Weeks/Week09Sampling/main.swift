@@ -8,8 +8,8 @@
 //   Shared/NN/Sampling.swift              the sampler: one documented order of the knobs, the generation loop
 //   Shared/NN/GPTKVCache.swift            incremental decoding: keys and values kept per block
 //   Shared/NN/GPTLanguageModel.swift      the decoding state and nanoGPT's crop policy past the context
-//   Shared/NN/LanguageModelTraining.swift early stopping with patience, the best weights restored
-//   Shared/NN/GPTExport.swift             GPT-2's names and Conv1D layout, config.json, tokenizer.json
+//   Shared/Training/LanguageModelTraining.swift early stopping with patience, the best weights restored
+//   Shared/Training/GPTExport.swift             GPT-2's names and Conv1D layout, config.json, tokenizer.json
 //   Run.swift, Week09.swift, Config.swift the lesson below as one function (the tests run it too)
 //
 // Run:   swift run -c release Week09Sampling                           (trains ~2000 steps, then compares)
