@@ -183,47 +183,47 @@ public struct TextBatch {
     /// B, rows.
     public let batchSize: Int
     /// T, tokens per row.
-    public let blockSize: Int
+    public let context: Int
 
     /// inputs, targets: (B, T) row-major, B·T ids each.
-    public init(inputs: [Int], targets: [Int], batchSize B: Int, blockSize T: Int) {
+    public init(inputs: [Int], targets: [Int], batchSize B: Int, context T: Int) {
         precondition(B >= 1 && T >= 1 && inputs.count == B * T && targets.count == B * T,
                      "TextBatch: \(inputs.count) inputs and \(targets.count) targets for B \(B) x T \(T)")
         self.inputs = inputs
         self.targets = targets
         batchSize = B
-        blockSize = T
+        context = T
     }
 
     /// Rows `rows` of this batch as a batch of their own (a micro-batch for gradient accumulation).
     public func rows(_ rows: Range<Int>) -> TextBatch {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= batchSize && !rows.isEmpty,
                      "TextBatch.rows: \(rows) outside 0..<\(batchSize)")
-        let T = blockSize, range = (rows.lowerBound * T)..<(rows.upperBound * T)
-        return TextBatch(inputs: Array(inputs[range]), targets: Array(targets[range]), batchSize: rows.count, blockSize: T)
+        let T = context, range = (rows.lowerBound * T)..<(rows.upperBound * T)
+        return TextBatch(inputs: Array(inputs[range]), targets: Array(targets[range]), batchSize: rows.count, context: T)
     }
 }
 
-/// Draws random contiguous chunks of `blockSize` characters (nanoGPT's get_batch).
-/// Checked once at creation: the ids must hold at least blockSize + 1 characters.
+/// Draws random contiguous chunks of `context` characters (nanoGPT's get_batch).
+/// Checked once at creation: the ids must hold at least context + 1 characters.
 public struct TextChunks {
     /// The ids to draw from: (N).
     public let ids: [Int]
     /// T, the context length.
-    public let blockSize: Int
+    public let context: Int
 
-    public init(ids: [Int], blockSize: Int) throws {
-        guard blockSize >= 1 else { throw WorkbookError("block size must be at least 1, got \(blockSize)") }
-        guard ids.count >= blockSize + 1 else {
-            throw WorkbookError("the text has \(ids.count) characters, fewer than block size + 1 = "
-                                + "\(blockSize + 1): use a longer text or a smaller block size")
+    public init(ids: [Int], context: Int) throws {
+        guard context >= 1 else { throw WorkbookError("the context must be at least 1, got \(context)") }
+        guard ids.count >= context + 1 else {
+            throw WorkbookError("the text has \(ids.count) characters, fewer than the context + 1 = "
+                                + "\(context + 1): use a longer text or a shorter context")
         }
         self.ids = ids
-        self.blockSize = blockSize
+        self.context = context
     }
 
     /// How many distinct chunk starts there are: N - T.
-    public var startCount: Int { ids.count - blockSize }
+    public var startCount: Int { ids.count - context }
 
     /// B chunks at uniform random starts s in 0..<(N - T):
     /// inputs[b, :] = ids[s ..< s+T], targets[b, :] = ids[s+1 ... s+T].
@@ -234,7 +234,7 @@ public struct TextChunks {
 
     /// The chunks starting at `starts` (each in 0..<startCount), in order.
     public func batch(starts: [Int]) -> TextBatch {
-        let T = blockSize
+        let T = context
         var inputs = [Int](repeating: 0, count: starts.count * T)
         var targets = [Int](repeating: 0, count: starts.count * T)
         for (b, start) in starts.enumerated() {
@@ -244,12 +244,12 @@ public struct TextChunks {
                 targets[b * T + t] = ids[start + t + 1]
             }
         }
-        return TextBatch(inputs: inputs, targets: targets, batchSize: starts.count, blockSize: T)
+        return TextBatch(inputs: inputs, targets: targets, batchSize: starts.count, context: T)
     }
 
     /// Non-overlapping chunk starts 0, T, 2T, ... that cover the text once (the last
     /// N mod T characters fall off): for evaluating on a whole validation text.
     public var sequentialStarts: [Int] {
-        Array(stride(from: 0, to: startCount, by: blockSize))
+        Array(stride(from: 0, to: startCount, by: context))
     }
 }

@@ -34,9 +34,9 @@ public func unigramEntropy(_ ids: [Int], vocabularySize V: Int) -> Double {
 
 /// The first `windows` windows of T tokens of the validation ids (all when nil), plus the one
 /// token that follows (the last window's target): what an evaluation during training reads.
-public func validationSlice(_ ids: [Int], steps T: Int, windows: Int?) throws -> [Int] {
+public func validationSlice(_ ids: [Int], context T: Int, windows: Int?) throws -> [Int] {
     guard ids.count >= T + 1 else {
-        throw WorkbookError("the validation text has \(ids.count) tokens, fewer than block size + 1 = \(T + 1)")
+        throw WorkbookError("the validation text has \(ids.count) tokens, fewer than the context + 1 = \(T + 1)")
     }
     guard let windows, windows * T + 1 < ids.count else { return ids }
     return Array(ids[..<(windows * T + 1)])
@@ -61,9 +61,9 @@ public struct ChunkSchedule {
         self.batchSize = B
         self.consecutive = consecutive
         laneLength = chunks.startCount / B
-        if consecutive && laneLength < chunks.blockSize {
+        if consecutive && laneLength < chunks.context {
             throw WorkbookError("the training text (\(chunks.ids.count) tokens) is too short for "
-                                + "\(B) lanes of at least \(chunks.blockSize) tokens")
+                                + "\(B) lanes of at least \(chunks.context) tokens")
         }
     }
 
@@ -71,7 +71,7 @@ public struct ChunkSchedule {
     /// not consecutive; true at the start and on wrapping when consecutive).
     public mutating func next(rng: inout SplitMix64) -> (batch: TextBatch, resetState: Bool) {
         guard consecutive else { return (chunks.randomBatch(batchSize: batchSize, rng: &rng), true) }
-        let T = chunks.blockSize
+        let T = chunks.context
         var reset = position == 0
         if position + T > laneLength { position = 0; reset = true }
         let starts = (0..<batchSize).map { $0 * laneLength + position }
@@ -97,7 +97,7 @@ public struct CharacterData {
         let corpus = try path.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
         let (train, validation) = corpus.split(trainFraction: 0.9)
         do { _ = try corpus.vocabulary.encode(prompt) } catch let error as WorkbookError {
-            throw WorkbookError("--prompt: \(error.message)")
+            throw CommandLineError("--prompt: \(error.message)")
         }
         return CharacterData(corpus: corpus, train: train, validation: validation,
                              unigramEntropy: SharedData.unigramEntropy(train, vocabularySize: corpus.vocabulary.size),

@@ -68,6 +68,10 @@ import Darwin
 /// never split, so no two threads add into the same number. Problems under
 /// `gemmParallelThreshold` flops run on the calling thread: waking a second core costs more
 /// than it saves.
+/// Kept out of line (`@inline(never)`): inlined into a small caller such as `linearForward`,
+/// its own helpers (the 16 x 16 transposes of the gemv path) stop being inlined and one-row
+/// products run markedly slower.
+@inline(never)
 public func gemm(transposeA: Bool = false, transposeB: Bool = false,
                  m M: Int, n N: Int, k K: Int,
                  alpha: Float = 1,
@@ -116,6 +120,7 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false,
 /// fused multiply-adds in p order, in the same 256-long slices of p (`gemmKC`), each slice's
 /// sum applied to y as the micro-kernel applies it to C. Large products split y across
 /// threads (each y_j still summed by one thread, so any thread count gives the same bits).
+@inline(never)
 public func gemv(transpose: Bool = false, rows M: Int, cols N: Int, alpha: Float = 1,
                  a A: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, incx: Int = 1,
                  beta: Float = 0, y: UnsafeMutablePointer<Float>, threads: Int? = nil) {

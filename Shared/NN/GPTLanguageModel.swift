@@ -48,13 +48,13 @@ extension GPT: LanguageModel {
 
     public func loss(_ batch: TextBatch, training: Bool, carryState: Bool) throws -> Double {
         guard !carryState else { throw WorkbookError("the GPT carries no state from one batch to the next (no --carry)") }
-        guard batch.blockSize >= 1, batch.blockSize <= config.context else {
-            throw WorkbookError("the GPT reads at most \(config.context) tokens, the batch has T = \(batch.blockSize)")
+        guard batch.context >= 1, batch.context <= config.context else {
+            throw WorkbookError("the GPT reads at most \(config.context) tokens, the batch has T = \(batch.context)")
         }
         guard batch.batchSize >= 1, batch.batchSize <= maxBatch else {
             throw WorkbookError("the GPT was sized for batches of at most \(maxBatch), got \(batch.batchSize)")
         }
-        return forward(inputs: batch.inputs, targets: batch.targets, batch: batch.batchSize, length: batch.blockSize,
+        return forward(inputs: batch.inputs, targets: batch.targets, batch: batch.batchSize, length: batch.context,
                        training: training, rng: &dropoutRNG) ?? .nan
     }
 
@@ -108,7 +108,7 @@ extension GPT: LanguageModel {
             }
         }
         guard let text = metadata["gpt_dropout_rng"], let state = UInt64(text) else {
-            throw WorkbookError("checkpoint lacks the GPT's dropout generator state (gpt_dropout_rng)")
+            throw CheckpointMismatch("lacks the GPT's dropout generator state (gpt_dropout_rng)")
         }
         dropoutRNG.state = state
     }

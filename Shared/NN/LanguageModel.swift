@@ -71,7 +71,7 @@ public protocol LanguageModel: AnyObject {
     /// V: token ids are 0..<V, and logits have V columns.
     var vocabularySize: Int { get }
 
-    /// The longest T a forward accepts (the GPT's block size), nil when any length works (a
+    /// The longest T a forward accepts (the GPT's context), nil when any length works (a
     /// recurrent model).
     var contextLength: Int? { get }
 
@@ -145,7 +145,7 @@ extension LanguageModel {
 
     public func evaluate(ids: [Int], context T: Int, batch B: Int) throws -> Double {
         precondition(B >= 1, "evaluate: batch must be positive, got \(B)")
-        let chunks = try TextChunks(ids: ids, blockSize: T)
+        let chunks = try TextChunks(ids: ids, context: T)
         let starts = chunks.sequentialStarts
         var total = 0.0
         var first = 0
@@ -177,10 +177,10 @@ extension LanguageModel {
     public func loadParameters(_ tensors: [String: NamedTensor]) throws {
         for (index, info) in parameterLayout.enumerated() {
             guard let tensor = tensors[info.name] else {
-                throw WorkbookError("checkpoint has no tensor '\(info.name)' (is it from another model?)")
+                throw CheckpointMismatch("has no tensor '\(info.name)' (is it from another model?)")
             }
             guard tensor.shape == info.shape, tensor.data.count == info.count else {
-                throw WorkbookError("checkpoint tensor '\(info.name)' has shape \(tensor.shape), this model needs \(info.shape)")
+                throw CheckpointMismatch("tensor '\(info.name)' has shape \(tensor.shape), this model needs \(info.shape)")
             }
             withParameterBuffers(index) { values, _ in
                 tensor.data.withUnsafeBufferPointer { values.baseAddress!.update(from: $0.baseAddress!, count: info.count) }

@@ -93,10 +93,10 @@ extension Array where Element == Parameter {
     public func load(_ tensors: [String: NamedTensor]) throws {
         for p in self {
             guard let tensor = tensors[p.name] else {
-                throw WorkbookError("checkpoint has no tensor '\(p.name)': it was saved for a different model")
+                throw CheckpointMismatch("has no tensor '\(p.name)': it was saved for a different model")
             }
             guard tensor.shape == p.shape else {
-                throw WorkbookError("checkpoint tensor '\(p.name)' has shape \(tensor.shape), this model needs \(p.shape)")
+                throw CheckpointMismatch("tensor '\(p.name)' has shape \(tensor.shape), this model needs \(p.shape)")
             }
             p.value = tensor.data
         }

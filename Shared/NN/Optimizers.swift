@@ -41,10 +41,10 @@ extension Optimizer {
 /// Reads the state buffer `prefix + kind + "." + parameter.name` of `parameter`'s shape.
 func stateBuffer(_ tensors: [String: NamedTensor], _ name: String, for parameter: Parameter) throws -> [Float] {
     guard let tensor = tensors[name] else {
-        throw WorkbookError("checkpoint has no optimizer state '\(name)' (was it saved by a different optimizer?)")
+        throw CheckpointMismatch("has no optimizer state '\(name)' (was it saved by a different optimizer?)")
     }
     guard tensor.shape == parameter.shape else {
-        throw WorkbookError("checkpoint optimizer state '\(name)' has shape \(tensor.shape), the model needs \(parameter.shape)")
+        throw CheckpointMismatch("optimizer state '\(name)' has shape \(tensor.shape), the model needs \(parameter.shape)")
     }
     return tensor.data
 }

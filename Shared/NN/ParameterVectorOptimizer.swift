@@ -103,10 +103,10 @@ public final class ParameterVectorAdam {
             for info in layout {
                 let name = TrainingCheckpoint.optimizerPrefix + kind + "." + info.name
                 guard let tensor = tensors[name] else {
-                    throw WorkbookError("checkpoint has no optimizer state '\(name)' (was it saved by another optimizer?)")
+                    throw CheckpointMismatch("has no optimizer state '\(name)' (was it saved by another optimizer?)")
                 }
                 guard tensor.shape == info.shape, tensor.data.count == info.count else {
-                    throw WorkbookError("checkpoint optimizer state '\(name)' has shape \(tensor.shape), the model needs \(info.shape)")
+                    throw CheckpointMismatch("optimizer state '\(name)' has shape \(tensor.shape), the model needs \(info.shape)")
                 }
                 if isFirst {
                     firstMoment.replaceSubrange(info.offset..<(info.offset + info.count), with: tensor.data)

@@ -28,7 +28,7 @@ public func hiddenGradientNorms(_ model: RecurrentLanguageModel, inputs: [Int], 
 ///   validation: (N) character ids. Returns (T) norms, index k = steps back from the loss.
 public func measureGradientFlow(_ model: RecurrentLanguageModel, validation: [Int], batch B: Int,
                                 steps T: Int) throws -> [Double] {
-    let chunks = try TextChunks(ids: validation, blockSize: T)
+    let chunks = try TextChunks(ids: validation, context: T)
     let starts = Array(chunks.sequentialStarts.prefix(B))
     let batch = chunks.batch(starts: starts)
     return hiddenGradientNorms(model, inputs: batch.inputs, targets: batch.targets, batch: starts.count, steps: T)

@@ -154,7 +154,7 @@ public final class RecurrentLanguageModel: LanguageModel {
     /// The protocol's forward: `loss(inputs:targets:workspace:)` on this shape's workspace,
     /// from a zero state, or (carryState) from the state the previous batch of this shape ended in.
     public func loss(_ batch: TextBatch, training: Bool, carryState: Bool) throws -> Double {
-        let key = ShapeKey(batch: batch.batchSize, steps: batch.blockSize, training: training)
+        let key = ShapeKey(batch: batch.batchSize, steps: batch.context, training: training)
         let w = workspaces[key] ?? makeWorkspace(batch: key.batch, steps: key.steps)
         workspaces[key] = w
         if carryState { w.recurrent.carryState() } else { w.recurrent.resetState() }

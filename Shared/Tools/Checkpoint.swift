@@ -8,6 +8,15 @@ import SharedKernels
 import CZlib
 
 /// A named tensor: row-major Float32 values and their shape (e.g. "fc1.weight", [784, 128]).
+/// A checkpoint that does not fit what it is loaded into (a missing tensor, another shape,
+/// another optimizer). `detail` reads after the file's name ("has no tensor 'wte.weight'");
+/// printed alone the error starts with "checkpoint".
+public struct CheckpointMismatch: Error, CustomStringConvertible, Equatable {
+    public let detail: String
+    public init(_ detail: String) { self.detail = detail }
+    public var description: String { "checkpoint " + detail }
+}
+
 public struct NamedTensor: Equatable {
     public var name: String
     public var shape: [Int]
@@ -37,10 +46,10 @@ public struct CheckpointContents {
     /// The tensor named `name`, checked to have `shape`. Throws one clear line otherwise.
     public func tensor(_ name: String, shape: [Int]) throws -> [Float] {
         guard let tensor = tensors[name] else {
-            throw WorkbookError("checkpoint has no tensor '\(name)' (it has: \(tensors.keys.sorted().joined(separator: ", ")))")
+            throw CheckpointMismatch("has no tensor '\(name)' (it has: \(tensors.keys.sorted().joined(separator: ", ")))")
         }
         guard tensor.shape == shape else {
-            throw WorkbookError("checkpoint tensor '\(name)' has shape \(tensor.shape), this model needs \(shape)")
+            throw CheckpointMismatch("tensor '\(name)' has shape \(tensor.shape), this model needs \(shape)")
         }
         return tensor.data
     }

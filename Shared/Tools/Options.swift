@@ -23,6 +23,14 @@ public func fail(_ message: String, exitCode: Int32 = 1) -> Never {
     exit(exitCode)
 }
 
+/// A value from the command line that turned out wrong only when used (a --prompt character
+/// the vocabulary lacks, say): the program reports it like a bad flag, with exit code 2.
+public struct CommandLineError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 /// Runs `body`; if it throws, prints the error as one line and exits with code 1.
 /// `let data = check { try MNIST.load(.mnist, dataDir: dir, download: false) }`
 public func check<T>(_ body: () throws -> T) -> T {

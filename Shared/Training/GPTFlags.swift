@@ -70,7 +70,7 @@ public struct GPTTrainingFlags {
     /// matrices only), nanoGPT's schedule, clipping, evaluation on the same windows each time.
     public func trainingConfig(context T: Int) -> LanguageModelTrainingConfig {
         LanguageModelTrainingConfig(
-            steps: steps, batchSize: batchSize, blockSize: T, learningRate: learningRate, clip: clip > 0 ? clip : nil,
+            steps: steps, batchSize: batchSize, context: T, learningRate: learningRate, clip: clip > 0 ? clip : nil,
             optimizer: .adamw, schedule: schedule, beta1: 0.9, beta2: beta2, eps: 1e-8, weightDecay: weightDecay,
             evalEvery: evalEvery, evalWindows: evalWindows > 0 ? evalWindows : nil, evalBatch: batchSize)
     }

@@ -25,7 +25,7 @@ public struct LanguageModelTrainingConfig {
     /// B, sequences per optimizer step.
     public var batchSize: Int
     /// T, tokens per sequence (how far BPTT reaches back; the GPT's context).
-    public var blockSize: Int
+    public var context: Int
     /// Gradient accumulation: the batch of B goes through forward and backward in this many
     /// micro-batches of B/microBatches rows (B must divide), the gradients adding up to the
     /// gradient of the whole batch's mean loss. Same step, less activation memory.
@@ -79,7 +79,7 @@ public struct LanguageModelTrainingConfig {
     /// split, every window of T tokens once, into `run.fullValidationLoss`.
     public var evaluateWholeValidationAtEnd: Bool
 
-    public init(steps: Int, batchSize: Int, blockSize: Int, learningRate: Float, clip: Float?,
+    public init(steps: Int, batchSize: Int, context: Int, learningRate: Float, clip: Float?,
                 microBatches: Int = 1, optimizer: AdamVariant = .adam, schedule: LearningRateSchedule? = nil,
                 beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0,
                 carryState: Bool = false, evalEvery: Int, evalWindows: Int? = nil, evalBatch: Int = 64,
@@ -90,7 +90,7 @@ public struct LanguageModelTrainingConfig {
                 bestCheckpointPath: String? = nil, evaluateWholeValidationAtEnd: Bool = false) {
         self.steps = steps
         self.batchSize = batchSize
-        self.blockSize = blockSize
+        self.context = context
         self.microBatches = microBatches
         self.optimizer = optimizer
         self.schedule = schedule ?? .constant(lr: learningRate)
@@ -122,7 +122,7 @@ public struct LanguageModelTrainingConfig {
     func problem() -> String? {
         if let patience = earlyStoppingPatience, patience < 1 { return "the early-stopping patience must be at least 1 evaluation, got \(patience)" }
         if steps < 1 { return "steps must be at least 1, got \(steps)" }
-        if batchSize < 1 || blockSize < 1 { return "batch \(batchSize) and block \(blockSize) must be positive" }
+        if batchSize < 1 || context < 1 { return "batch \(batchSize) and block \(context) must be positive" }
         if microBatches < 1 || batchSize % microBatches != 0 {
             return "the batch (\(batchSize)) must split into \(microBatches) equal micro-batches"
         }
@@ -137,7 +137,7 @@ public struct LanguageModelTrainingConfig {
     /// The settings a resumed run must share with the run that saved the checkpoint for the
     /// continuation to be exact (steps, schedule, evaluation and sampling may change).
     var resumeSignature: String {
-        "batch \(batchSize), block \(blockSize), micro-batches \(microBatches), \(optimizer.rawValue) betas \(beta1)/\(beta2) "
+        "batch \(batchSize), block \(context), micro-batches \(microBatches), \(optimizer.rawValue) betas \(beta1)/\(beta2) "
             + "eps \(eps), weight decay \(weightDecay), clip \(clip.map { "\($0)" } ?? "off"), carry \(carryState)"
     }
 }
@@ -208,18 +208,18 @@ public final class LanguageModelTrainer {
     public init(model: any LanguageModel, train: [Int], validation: [Int],
                 config: LanguageModelTrainingConfig, rng: SplitMix64) throws {
         if let problem = config.problem() { throw WorkbookError(problem) }
-        if let context = model.contextLength, config.blockSize > context {
-            throw WorkbookError("block size \(config.blockSize) is longer than the model's context of \(context) tokens")
+        if let context = model.contextLength, config.context > context {
+            throw WorkbookError("context \(config.context) is longer than the model's context of \(context) tokens")
         }
         self.model = model
         self.config = config
         self.rng = rng
-        chunks = try ChunkSchedule(chunks: TextChunks(ids: train, blockSize: config.blockSize),
+        chunks = try ChunkSchedule(chunks: TextChunks(ids: train, context: config.context),
                                    batchSize: config.batchSize, consecutive: config.carryState)
-        validationIDs = try validationSlice(validation, steps: config.blockSize, windows: config.evalWindows)
+        validationIDs = try validationSlice(validation, context: config.context, windows: config.evalWindows)
         wholeValidationIDs = validation
         trainEvalIDs = config.trainEvalWindows > 0
-            ? try validationSlice(train, steps: config.blockSize, windows: config.trainEvalWindows) : nil
+            ? try validationSlice(train, context: config.context, windows: config.trainEvalWindows) : nil
         optimizer = ParameterVectorAdam(layout: model.parameterLayout, variant: config.optimizer,
                                         learningRate: config.schedule.learningRate(step: 0), beta1: config.beta1,
                                         beta2: config.beta2, eps: config.eps, weightDecay: config.weightDecay)
@@ -286,7 +286,7 @@ public final class LanguageModelTrainer {
                       onEvaluation: ((_ row: [String: Double]) -> Void)? = nil,
                       log: (String) -> Void = { _ in }) throws -> LanguageModelTrainingRun {
         let start = monotonicSeconds()
-        let T = config.blockSize, B = config.batchSize
+        let T = config.context, B = config.batchSize
         let last = min(config.steps, stopAfter ?? config.steps)
         var stepTimes: [Double] = []
         let progress = Progress(total: config.steps, label: label)
@@ -390,8 +390,8 @@ public final class LanguageModelTrainer {
             }
         }
         if config.evaluateWholeValidationAtEnd && run.divergence == nil {
-            let T = config.blockSize
-            let windows = try TextChunks(ids: wholeValidationIDs, blockSize: T).sequentialStarts.count
+            let T = config.context
+            let windows = try TextChunks(ids: wholeValidationIDs, context: T).sequentialStarts.count
             run.fullValidationLoss = try model.evaluate(ids: wholeValidationIDs, context: T, batch: config.evalBatch)
             run.fullValidationTokens = windows * T
         }
@@ -446,8 +446,10 @@ public final class LanguageModelTrainer {
             var modelMetadata: [String: String] = [:]
             for (key, value) in saved.metadata where key.hasPrefix("model.") { modelMetadata[String(key.dropFirst(6))] = value }
             try model.restoreResumeState(tensors: tensors, metadata: modelMetadata)
+        } catch let error as CheckpointMismatch {
+            throw problem(error.detail)
         } catch let error as WorkbookError {
-            throw problem(error.message.hasPrefix("checkpoint ") ? String(error.message.dropFirst(11)) : error.message)
+            throw problem(error.message)
         }
         func numbers(_ key: String) throws -> [Double] {
             guard let text = saved.metadata[key], let values = try? JSONValue.parse(text).arrayValue else {

@@ -140,12 +140,15 @@ let pythonFlag = "--python PATH            Python for the baseline scripts (defa
 let roundsFlag = "--rounds N               rounds of ours-then-baseline (default 5)"
 
 extension BenchArguments {
-    /// `--rounds N` (default 5): how many ours-then-baseline rounds a comparison runs.
-    mutating func rounds() throws -> Int {
-        guard let text = try value("--rounds") else { return 5 }
-        guard let rounds = Int(text), rounds >= 1 else { throw BenchError("--rounds wants a positive integer, got '\(text)'") }
-        return rounds
+    /// The positive integer given as `name`, or `fallback` when the flag is absent.
+    mutating func positive(_ name: String, _ fallback: Int) throws -> Int {
+        guard let text = try value(name) else { return fallback }
+        guard let value = Int(text), value > 0 else { throw BenchError("\(name) wants a positive integer, got '\(text)'") }
+        return value
     }
+
+    /// `--rounds N` (default 5): how many ours-then-baseline rounds a comparison runs.
+    mutating func rounds() throws -> Int { try positive("--rounds", 5) }
 }
 
 /// Runs a Python script through the shell and returns what it printed; throws (exit 1) with

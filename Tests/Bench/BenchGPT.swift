@@ -23,12 +23,7 @@ let benchGPT = Benchmark(
     ]) { try runGPTBench(&$0) }
 
 func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
-    func positive(_ name: String, _ fallback: Int) throws -> Int {
-        guard let text = try flags.value(name) else { return fallback }
-        guard let value = Int(text), value > 0 else { throw BenchError("\(name) wants a positive integer, got '\(text)'") }
-        return value
-    }
-    let steps = try positive("--steps", 60), threads = try positive("--threads", 2)
+    let steps = try flags.positive("--steps", 60), threads = try flags.positive("--threads", 2)
     let rounds = try flags.rounds()
     let corpusPath = try flags.value("--corpus")
     let baseline = try flags.value("--baseline")
@@ -66,10 +61,12 @@ func runGPTBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
             return median(times) * 1000
         }
         let params: [(key: String, value: JSONValue)] = [
-            ("layers", 4), ("heads", 4), ("width", 128), ("context", .init(T)), ("batch", .init(B)),
+            ("layers", .init(config.layers)), ("heads", .init(config.heads)), ("width", .init(config.width)),
+            ("context", .init(T)), ("batch", .init(B)),
             ("vocabulary", .init(config.vocabularySize)), ("threads", .init(threads)), ("steps", .init(steps)),
         ]
-        print("gpt: nanoGPT CPU config (L 4, H 4, C 128, T 64, B 12, V \(config.vocabularySize)), \(model.parameterCount) "
+        print("gpt: nanoGPT CPU config (L \(config.layers), H \(config.heads), C \(config.width), T \(T), B \(B), "
+              + "V \(config.vocabularySize)), \(model.parameterCount) "
               + "parameters, threads \(threads), \(rounds) round\(rounds == 1 ? "" : "s") of \(steps) steps; \(machineLoad())")
         var records: [BenchRecord] = []
         let oursMedian: Double

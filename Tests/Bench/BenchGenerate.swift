@@ -16,10 +16,7 @@ let benchGenerate = Benchmark(
 func runGenerateBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
     let contexts = try flags.intList("--contexts", default: [64, 256])
     let rounds = try flags.rounds()
-    let threads = try flags.value("--threads").map { text -> Int in
-        guard let n = Int(text), n >= 1 else { throw BenchError("--threads wants a positive integer, got '\(text)'") }
-        return n
-    } ?? 2
+    let threads = try flags.positive("--threads", 2)
     try flags.finish()
     print("GPT generation (L 4, H 4, C 128, V 65, random weights), \(threads) threads, \(rounds) interleaved rounds; "
           + "load: \(machineLoad())")

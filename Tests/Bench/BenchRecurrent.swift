@@ -31,13 +31,8 @@ let benchLSTM = Benchmark(summary: "ms per char-LSTM training step (week 6), hid
                           flags: recurrentBenchFlags) { try runRecurrentBench(cell: "lstm", &$0) }
 
 func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [BenchRecord] {
-    func positive(_ name: String, _ fallback: Int) throws -> Int {
-        guard let text = try flags.value(name) else { return fallback }
-        guard let value = Int(text), value > 0 else { throw BenchError("\(name) wants a positive integer, got '\(text)'") }
-        return value
-    }
-    let H = try positive("--hidden", 256), T = try positive("--block", 64), B = try positive("--batch", 32)
-    let steps = try positive("--steps", 60), threads = try positive("--threads", 2)
+    let H = try flags.positive("--hidden", 256), T = try flags.positive("--block", 64), B = try flags.positive("--batch", 32)
+    let steps = try flags.positive("--steps", 60), threads = try flags.positive("--threads", 2)
     let corpusPath = try flags.value("--corpus")
     let baseline = try flags.value("--baseline")
     let script = try flags.value("--baseline-script") ?? "../shared/anchors/char_rnn_torch.py"
@@ -49,7 +44,7 @@ func runRecurrentBench(cell: String, _ flags: inout BenchArguments) throws -> [B
     let corpus = try corpusPath.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
     let V = corpus.vocabulary.size
     let (train, _) = corpus.split()
-    let chunks = try TextChunks(ids: train, blockSize: T)
+    let chunks = try TextChunks(ids: train, context: T)
     var rng = SplitMix64(seed: 1337)
     let core: any RecurrentCore = cell == "rnn" ? RNN(inputSize: V, hiddenSize: H, rng: &rng)
                                                 : LSTM(inputSize: V, hiddenSize: H, rng: &rng)

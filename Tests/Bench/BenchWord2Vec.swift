@@ -35,14 +35,9 @@ struct Word2VecRound {
 }
 
 func runWord2VecBench(_ flags: inout BenchArguments) throws -> [BenchRecord] {
-    func positive(_ name: String, _ fallback: Int) throws -> Int {
-        guard let text = try flags.value(name) else { return fallback }
-        guard let value = Int(text), value > 0 else { throw BenchError("\(name) wants a positive integer, got '\(text)'") }
-        return value
-    }
-    let rounds = try positive("--rounds", 3), dim = try positive("--dim", 64), window = try positive("--window", 5)
-    let negative = try positive("--negative", 5), epochs = try positive("--epochs", 5)
-    let minCount = try positive("--min-count", 5), workers = try positive("--workers", 2)
+    let rounds = try flags.positive("--rounds", 3), dim = try flags.positive("--dim", 64), window = try flags.positive("--window", 5)
+    let negative = try flags.positive("--negative", 5), epochs = try flags.positive("--epochs", 5)
+    let minCount = try flags.positive("--min-count", 5), workers = try flags.positive("--workers", 2)
     let corpus = try flags.value("--corpus") ?? "Datasets/shakespeare.txt"
     let baseline = try flags.value("--baseline")
     let python = try flags.value("--python") ?? "python3"

@@ -63,8 +63,8 @@ import Testing
         restored.state = loaded.rngState
         #expect(restored.next() == rng.next())
         #expect(try loaded.tensor("fc1.bias", shape: [4]).count == 4)
-        #expect(throws: WorkbookError.self) { try loaded.tensor("fc1.bias", shape: [5]) }
-        #expect(throws: WorkbookError.self) { try loaded.tensor("fc2.bias", shape: [4]) }
+        #expect(throws: CheckpointMismatch.self) { try loaded.tensor("fc1.bias", shape: [5]) }
+        #expect(throws: CheckpointMismatch.self) { try loaded.tensor("fc2.bias", shape: [4]) }
         #expect(!ToolsTestSupport.fileExists(path + ".tmp"))
     }
 

@@ -116,7 +116,7 @@ import Testing
 
     @Test func chunkTargetsAreInputsShiftedByOne() throws {
         let ids = Array(0..<50)
-        let chunks = try TextChunks(ids: ids, blockSize: 8)
+        let chunks = try TextChunks(ids: ids, context: 8)
         var rng = SplitMix64(seed: 9)
         let batch = chunks.randomBatch(batchSize: 16, rng: &rng)
         #expect(batch.inputs.count == 16 * 8 && batch.targets.count == 16 * 8)
@@ -129,16 +129,16 @@ import Testing
         }
         // Real text: the target of position t is the character at t + 1.
         let corpus = try TextCorpus(text: "to be or not to be", name: "test")
-        let text = try TextChunks(ids: corpus.ids, blockSize: 5).batch(starts: [3])
+        let text = try TextChunks(ids: corpus.ids, context: 5).batch(starts: [3])
         #expect(corpus.vocabulary.decode(text.inputs) == "be or")
         #expect(corpus.vocabulary.decode(text.targets) == "e or ")
         #expect(chunks.sequentialStarts == [0, 8, 16, 24, 32, 40])
     }
 
     @Test func chunksNeedAtLeastBlockSizePlusOneCharacters() {
-        let message = dataErrorMessage { _ = try TextChunks(ids: [1, 2, 3], blockSize: 3) } ?? ""
-        #expect(message.contains("3 characters") && message.contains("block size + 1 = 4"))
-        #expect((try? TextChunks(ids: [1, 2, 3, 4], blockSize: 3)) != nil)
+        let message = dataErrorMessage { _ = try TextChunks(ids: [1, 2, 3], context: 3) } ?? ""
+        #expect(message.contains("3 characters") && message.contains("context + 1 = 4"))
+        #expect((try? TextChunks(ids: [1, 2, 3, 4], context: 3)) != nil)
     }
 }
 

@@ -24,7 +24,7 @@ import Testing
 
     static func config(steps: Int, carry: Bool = false, microBatches: Int = 1, checkpoint: String? = nil,
                        optimizer: AdamVariant = .adam, weightDecay: Float = 0) -> LanguageModelTrainingConfig {
-        LanguageModelTrainingConfig(steps: steps, batchSize: 4, blockSize: 6, learningRate: 1e-2, clip: 1,
+        LanguageModelTrainingConfig(steps: steps, batchSize: 4, context: 6, learningRate: 1e-2, clip: 1,
                                     microBatches: microBatches, optimizer: optimizer,
                                     schedule: .warmupCosine(lr: 1e-2, minLR: 1e-3, warmupSteps: 3, totalSteps: steps),
                                     weightDecay: weightDecay, carryState: carry, evalEvery: 4, evalWindows: 10,
@@ -93,7 +93,7 @@ import Testing
         // loss and gradient up to float rounding, and after one Adam step the same weights.
         let whole = Self.model(), split = Self.model()
         var rng = SplitMix64(seed: 4)
-        let batch = try TextChunks(ids: Self.text, blockSize: 6).randomBatch(batchSize: 4, rng: &rng)
+        let batch = try TextChunks(ids: Self.text, context: 6).randomBatch(batchSize: 4, rng: &rng)
         whole.zeroGradients()
         let loss = try whole.loss(batch, training: true, carryState: false)
         whole.backward(lossScale: 1)
@@ -129,13 +129,13 @@ import Testing
         // Twenty clipped steps through the trainer vs the per-tensor Adam + trainingStep of
         // RNNTraining.swift on the same batches: bit-identical losses and weights.
         let ours = Self.model(lstm: true), reference = Self.model(lstm: true)
-        let config = LanguageModelTrainingConfig(steps: 20, batchSize: 4, blockSize: 6, learningRate: 5e-3, clip: 0.5,
+        let config = LanguageModelTrainingConfig(steps: 20, batchSize: 4, context: 6, learningRate: 5e-3, clip: 0.5,
                                                  evalEvery: 100, evalWindows: 5)
         let trainer = try LanguageModelTrainer(model: ours, train: Self.text, validation: Self.text, config: config,
                                                rng: SplitMix64(seed: 2))
         let adam = Adam(reference.parameters, learningRate: 5e-3)
         let workspace = reference.makeWorkspace(batch: 4, steps: 6)
-        let chunks = try TextChunks(ids: Self.text, blockSize: 6)
+        let chunks = try TextChunks(ids: Self.text, context: 6)
         var rng = SplitMix64(seed: 2)
         for _ in 0..<20 {
             let step = try #require(try trainer.trainStep())
@@ -164,7 +164,7 @@ import Testing
     @Test func divergenceStopsWithOneLineAndFiniteWeights() throws {
         let model = Self.model()
         // a learning rate no model survives, and no clipping
-        let config = LanguageModelTrainingConfig(steps: 50, batchSize: 4, blockSize: 6, learningRate: 1e30, clip: nil,
+        let config = LanguageModelTrainingConfig(steps: 50, batchSize: 4, context: 6, learningRate: 1e30, clip: nil,
                                                  evalEvery: 100, evalWindows: 5)
         let run = try LanguageModelTrainer(model: model, train: Self.text, validation: Self.text, config: config,
                                            rng: SplitMix64(seed: 3)).train(label: "diverge")
@@ -179,7 +179,7 @@ import Testing
         for (steps, batch, block, clip) in [(0, 4, 6, Float(1)), (5, 4, 6, Float(-1)), (5, 4, 5000, Float(1))] {
             do {
                 _ = try LanguageModelTrainer(model: Self.model(), train: Self.text, validation: Self.text,
-                                             config: LanguageModelTrainingConfig(steps: steps, batchSize: batch, blockSize: block,
+                                             config: LanguageModelTrainingConfig(steps: steps, batchSize: batch, context: block,
                                                                                  learningRate: 1e-3, clip: clip, evalEvery: 1),
                                              rng: SplitMix64(seed: 1))
                 Issue.record("steps \(steps), block \(block), clip \(clip) was accepted")

@@ -76,12 +76,12 @@ import Testing
 
     @Test func validationSliceAndMicroBatchRows() throws {
         let ids = Array(0..<100)
-        #expect(try validationSlice(ids, steps: 10, windows: 3) == Array(0...30))
-        #expect(try validationSlice(ids, steps: 10, windows: nil) == ids)
-        #expect(throws: WorkbookError.self) { try validationSlice([1, 2], steps: 5, windows: nil) }
-        let batch = try TextChunks(ids: ids, blockSize: 4).batch(starts: [0, 10, 20])
+        #expect(try validationSlice(ids, context: 10, windows: 3) == Array(0...30))
+        #expect(try validationSlice(ids, context: 10, windows: nil) == ids)
+        #expect(throws: WorkbookError.self) { try validationSlice([1, 2], context: 5, windows: nil) }
+        let batch = try TextChunks(ids: ids, context: 4).batch(starts: [0, 10, 20])
         let rows = batch.rows(1..<3)
         #expect(rows.inputs == [10, 11, 12, 13, 20, 21, 22, 23] && rows.targets == [11, 12, 13, 14, 21, 22, 23, 24])
-        #expect(rows.batchSize == 2 && rows.blockSize == 4)
+        #expect(rows.batchSize == 2 && rows.context == 4)
     }
 }

@@ -154,7 +154,7 @@ import Shared
         try second.loadState(tensors, prefix: "opt.")
         #expect(second.firstMoments == first.firstMoments && second.secondMoments == first.secondMoments)
         // A state saved by another optimizer is refused with one clear line.
-        #expect(throws: WorkbookError.self) { try SGDMomentum([theta], learningRate: 0.1).loadState(tensors, prefix: "opt.") }
+        #expect(throws: CheckpointMismatch.self) { try SGDMomentum([theta], learningRate: 0.1).loadState(tensors, prefix: "opt.") }
     }
 
     @Test func schedulesHitTheirKnownValues() {

@@ -50,7 +50,7 @@ import Shared
         let text = try sampleText(model, tokenizer: vocabulary, prompt: "ab", count: 5, sampling: SamplingSettings(), startToken: 0, rng: &rng)
         #expect(text.hasPrefix("ab") && text.unicodeScalars.count == 7)
         // the program checks --prompt before training
-        #expect(throws: WorkbookError.self) { try CharacterData.load(corpus: nil, prompt: "ROMEO: ☃") }
+        #expect(throws: CommandLineError.self) { try CharacterData.load(corpus: nil, prompt: "ROMEO: ☃") }
     }
 
     @Test func resumeContinuesTheRunExactly() throws {
@@ -89,7 +89,7 @@ import Shared
     @Test func carriedStateTrainingRunsOnConsecutiveChunks() throws {
         // --carry: each row walks its own lane of the text; the second batch continues the first.
         let ids = Array(0..<1000).map { $0 % 50 }
-        var schedule = try ChunkSchedule(chunks: TextChunks(ids: ids, blockSize: 10), batchSize: 4, consecutive: true)
+        var schedule = try ChunkSchedule(chunks: TextChunks(ids: ids, context: 10), batchSize: 4, consecutive: true)
         var rng = SplitMix64(seed: 2)
         let (first, reset1) = schedule.next(rng: &rng)
         let (second, reset2) = schedule.next(rng: &rng)

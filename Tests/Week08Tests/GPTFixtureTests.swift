@@ -98,13 +98,13 @@ func fixturePath() -> String {
         let T = model.config.context, lr = number("lr")
         // the fixture's loop: AdamW at a constant rate, betas (0.9, beta2), clipping, decay on matrices
         let training = LanguageModelTrainingConfig(
-            steps: expected.count, batchSize: model.maxBatch, blockSize: T, learningRate: lr, clip: number("clip"),
+            steps: expected.count, batchSize: model.maxBatch, context: T, learningRate: lr, clip: number("clip"),
             optimizer: .adamw, schedule: .constant(lr: lr), beta1: 0.9, beta2: number("beta2"), eps: 1e-8,
             weightDecay: number("weight_decay"), evalEvery: 1_000, evalBatch: model.maxBatch)
         let filler = Array(repeating: 0, count: T + 1)
         let trainer = try LanguageModelTrainer(model: model, train: filler, validation: filler, config: training,
                                                rng: SplitMix64(seed: 0))
-        let batch = TextBatch(inputs: inputs, targets: targets, batchSize: model.maxBatch, blockSize: T)
+        let batch = TextBatch(inputs: inputs, targets: targets, batchSize: model.maxBatch, context: T)
         for step in 0..<expected.count {
             let loss = try #require(try trainer.trainStep(on: batch)).loss
             #expect(abs(loss - Double(expected[step])) < 1e-4, "AdamW step \(step): \(loss) vs PyTorch \(expected[step])")
@@ -138,7 +138,7 @@ let replayPath = ProcessInfo.processInfo.environment["GPT_REPLAY"]
         let schedule = LearningRateSchedule.nanoGPT(lr: lr, minLR: Float(try number("min_lr")),
                                                     warmupSteps: Int(try number("warmup")), decaySteps: steps)
         let training = LanguageModelTrainingConfig(
-            steps: steps, batchSize: B, blockSize: T, learningRate: lr, clip: 1, optimizer: .adamw, schedule: schedule,
+            steps: steps, batchSize: B, context: T, learningRate: lr, clip: 1, optimizer: .adamw, schedule: schedule,
             beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, evalEvery: steps + 1, evalBatch: B)
         let filler = Array(repeating: 0, count: T + 1)
         let trainer = try LanguageModelTrainer(model: model, train: filler, validation: filler, config: training,
@@ -147,7 +147,7 @@ let replayPath = ProcessInfo.processInfo.environment["GPT_REPLAY"]
         var losses: [Double] = []
         for step in 0..<steps {
             let rows = (step * B * T)..<((step + 1) * B * T)
-            let batch = TextBatch(inputs: Array(inputs[rows]), targets: Array(targets[rows]), batchSize: B, blockSize: T)
+            let batch = TextBatch(inputs: Array(inputs[rows]), targets: Array(targets[rows]), batchSize: B, context: T)
             losses.append(try #require(try trainer.trainStep(on: batch)).loss)
         }
         for step in 0..<min(5, steps) {

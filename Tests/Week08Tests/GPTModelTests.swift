@@ -107,7 +107,7 @@ func checkWholeModel(_ model: GPT, inputs: [Int], targets: [Int], training: Bool
 
     /// Week 8's settings on the shared trainer: AdamW with nanoGPT's schedule, clipping at 1.
     func gptTraining(steps: Int, batch: Int, context: Int, lr: Float, warmup: Int) -> LanguageModelTrainingConfig {
-        LanguageModelTrainingConfig(steps: steps, batchSize: batch, blockSize: context, learningRate: lr, clip: 1,
+        LanguageModelTrainingConfig(steps: steps, batchSize: batch, context: context, learningRate: lr, clip: 1,
                                     optimizer: .adamw,
                                     schedule: .nanoGPT(lr: lr, minLR: lr / 10, warmupSteps: warmup, decaySteps: steps),
                                     beta2: 0.99, weightDecay: 0.1, evalEvery: 6, evalWindows: 4, evalBatch: batch)

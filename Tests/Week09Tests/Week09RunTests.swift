@@ -110,7 +110,7 @@ func playText(lines: Int, seed: UInt64) -> String {
         do {
             _ = try runWeek09(bad, configJSON: badOptions.config, readLine: { nil }, write: { _ in }) { _ in }
             Issue.record("a prompt outside the vocabulary was accepted")
-        } catch let error as WorkbookError {
+        } catch let error as CommandLineError {   // a bad command line: the program exits with 2
             #expect(error.message.hasPrefix("--prompt:") && error.message.contains("U+00EB") && !error.message.contains("\n"))
         }
     }
@@ -176,8 +176,9 @@ func playText(lines: Int, seed: UInt64) -> String {
             do {
                 _ = try loadWeek09Checkpoint(path, fallbackVocabulary: noFallback)
                 Issue.record("\(path) loaded")
-            } catch let error as WorkbookError {
-                #expect(error.message.contains(word) && !error.message.contains("\n"), "\(path): \(error.message)")
+            } catch {
+                let message = "\(error)"
+                #expect(message.contains(word) && !message.contains("\n"), "\(path): \(message)")
             }
         }
         do {

@@ -34,7 +34,7 @@ func temporaryFolder(_ label: String) -> String {
         let folder = temporaryFolder("early")
         let best = joinPath(folder, "best.safetensors")
         let config = LanguageModelTrainingConfig(
-            steps: 600, batchSize: 16, blockSize: 8, learningRate: 3e-3, clip: 1, optimizer: .adamw, evalEvery: 10,
+            steps: 600, batchSize: 16, context: 8, learningRate: 3e-3, clip: 1, optimizer: .adamw, evalEvery: 10,
             evalBatch: 16, checkpointPath: joinPath(folder, "last.safetensors"), earlyStoppingPatience: 6,
             bestCheckpointPath: best, evaluateWholeValidationAtEnd: true)
         let trainer = try LanguageModelTrainer(model: model, train: train, validation: validation, config: config, rng: SplitMix64(seed: 3))
@@ -75,7 +75,7 @@ func temporaryFolder(_ label: String) -> String {
             let run = try trainer.train(label: "plain")
             return (run, Array(UnsafeBufferPointer(start: model.parameters, count: model.parameterCount)))
         }
-        let plain = LanguageModelTrainingConfig(steps: 30, batchSize: 4, blockSize: 6, learningRate: 1e-2, clip: 1, evalEvery: 10, evalBatch: 4)
+        let plain = LanguageModelTrainingConfig(steps: 30, batchSize: 4, context: 6, learningRate: 1e-2, clip: 1, evalEvery: 10, evalBatch: 4)
         let (run, weights) = try train(plain)
         #expect(run.stepsDone == 30 && run.earlyStop == nil && run.fullValidationLoss == nil && run.restoredStep == 30)
         // keeping the best without patience changes no step, only (maybe) the weights at the end

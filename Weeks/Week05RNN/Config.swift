@@ -103,7 +103,7 @@ struct Week05Config {
     /// The training loop's settings. configJSON: every flag's value, stored in checkpoints.
     func training(configJSON: String, startToken: Int) -> LanguageModelTrainingConfig {
         LanguageModelTrainingConfig(
-            steps: steps, batchSize: batch, blockSize: block, learningRate: learningRate, clip: clip > 0 ? clip : nil,
+            steps: steps, batchSize: batch, context: block, learningRate: learningRate, clip: clip > 0 ? clip : nil,
             microBatches: microBatches, optimizer: optimizer,
             schedule: schedule == "cosine" ? .warmupCosine(lr: learningRate, minLR: minLearningRate, warmupSteps: warmup, totalSteps: steps)
                                            : .constant(lr: learningRate),

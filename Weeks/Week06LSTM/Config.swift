@@ -86,7 +86,7 @@ struct Week06Config {
 
     /// The training loop's settings for the RNN-vs-LSTM comparison (identical for both cells).
     func training(startToken: Int) -> LanguageModelTrainingConfig {
-        LanguageModelTrainingConfig(steps: steps, batchSize: batch, blockSize: block, learningRate: learningRate,
+        LanguageModelTrainingConfig(steps: steps, batchSize: batch, context: block, learningRate: learningRate,
                                     clip: clip > 0 ? clip : nil, evalEvery: evalEvery,
                                     evalWindows: evalWindows > 0 ? evalWindows : nil, sampleEvery: 0,
                                     sampleLength: sampleLength, sampling: SamplingSettings(temperature: temperature),
@@ -95,7 +95,7 @@ struct Week06Config {
 
     /// The clipping experiment's settings: `clipped` on or off, everything else equal.
     func clippingTraining(clipped: Bool) -> LanguageModelTrainingConfig {
-        LanguageModelTrainingConfig(steps: clipSteps, batchSize: batch, blockSize: block, learningRate: clipLearningRate,
+        LanguageModelTrainingConfig(steps: clipSteps, batchSize: batch, context: block, learningRate: clipLearningRate,
                                     clip: clipped ? (clip > 0 ? clip : 1) : nil, evalEvery: max(1, clipSteps / 10),
                                     evalWindows: evalWindows > 0 ? evalWindows : 200, sampleEvery: 0)
     }

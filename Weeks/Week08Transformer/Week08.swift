@@ -133,7 +133,7 @@ func trainWeek08(_ trainer: LanguageModelTrainer, model: GPT, label: String, pea
     var startRow: [[String: Double]] = []
     let firstStep = trainer.step
     if trainer.step == 0 {
-        let loss = try model.evaluate(ids: trainer.validationIDs, context: config.blockSize, batch: config.evalBatch)
+        let loss = try model.evaluate(ids: trainer.validationIDs, context: config.context, batch: config.evalBatch)
         startRow = [["step": 0, "train_loss": loss, "val_loss": loss, "lr": Double(config.schedule.learningRate(step: 0)),
                      "seconds": 0]]
         log("\(label) step 0: val loss \(formatFixed(loss, digits: 4)) (ln V = \(formatFixed(naturalLog(Double(model.vocabularySize)), digits: 4)))")
@@ -146,7 +146,7 @@ func trainWeek08(_ trainer: LanguageModelTrainer, model: GPT, label: String, pea
             + "(lr \(formatScientific(row["lr"] ?? .nan)))")
     })
     let ms = run.medianStepMilliseconds
-    let tokensPerSecond = ms > 0 ? Double(config.batchSize * config.blockSize) / (ms / 1000) : 0
+    let tokensPerSecond = ms > 0 ? Double(config.batchSize * config.context) / (ms / 1000) : 0
     return Week08Run(label: label, history: startRow + run.history, stepLosses: run.stepLosses, firstStep: firstStep,
                      finalValidationLoss: run.finalValidationLoss, medianStepMilliseconds: ms,
                      tokensPerSecond: tokensPerSecond, mfu: tokensPerSecond * flopsPerToken / peakFLOPS,

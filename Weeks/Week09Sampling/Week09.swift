@@ -128,7 +128,7 @@ struct Week09Generation {
 func week09PromptIDs(_ prompt: String, model: Week09Model) throws -> (ids: [Int], notes: [String]) {
     let ids: [Int]
     do { ids = try model.vocabulary.encode(prompt) } catch let error as WorkbookError {
-        throw WorkbookError("--prompt: \(error.message)")
+        throw CommandLineError("--prompt: \(error.message)")
     }
     if ids.isEmpty {
         guard let newline = model.vocabulary.id(of: "\n") else {
@@ -151,7 +151,7 @@ func week09Generate(_ model: Week09Model, prompt: String, sampling: SamplingSett
     let (promptIDs, notes) = try week09PromptIDs(prompt, model: model)
     let stopIDs: [Int]
     do { stopIDs = try model.vocabulary.encode(stop) } catch let error as WorkbookError {
-        throw WorkbookError("--stop: \(error.message)")
+        throw CommandLineError("--stop: \(error.message)")
     }
     var lastLogits: [Float] = []
     var logLikelihoods: [Double] = []

@@ -33,7 +33,7 @@ Threads.$count.withValue(config.common.threads) {
     let result: Week09Result
     do {
         result = try runWeek09(config, configJSON: options.config, log: say)
-    } catch let error as WorkbookError where error.message.hasPrefix("--") {
+    } catch let error as CommandLineError {
         fail(error.message, exitCode: 2)   // a bad --prompt or --stop: a bad command line
     } catch {
         fail("\(error)")

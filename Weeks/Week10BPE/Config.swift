@@ -6,8 +6,6 @@ struct Week10Config {
     var quick = false
     var out = "runs/Week10/"
     var threads = 1
-    /// Which part of the week to run (part 2, the model, comes with the GPT).
-    var part = "tokenizer"
     /// A UTF-8 text file to train on instead of the embedded Shakespeare.
     var corpus: String?
     var vocabularySize = 1024
@@ -29,8 +27,6 @@ struct Week10Config {
         quick = common.quick
         out = common.out
         threads = common.threads
-        part = options.choice("part", default: "tokenizer", choices: ["tokenizer"],
-                              help: "which part of the week to run")
         corpus = options.optionalString("corpus", help: "UTF-8 text file to train on instead of the embedded Shakespeare (~1 MB)")
         vocabularySize = options.int("vocab-size", default: 1024,
                                      help: "tokens in the vocabulary: 256 bytes + merges (at least 256; --quick: 512)")
