@@ -3,7 +3,8 @@
 // tokenizers on known answers, and each part of the program at --quick.
 import Foundation
 import Testing
-import Shared
+@testable import Shared
+@testable import SharedTools
 @testable import Week07Attention
 
 @Suite struct Week07AttentionTests {
@@ -113,10 +114,38 @@ import Shared
 
     // MARK: the program at --quick, one part at a time
 
+    /// One part of the lesson at --quick: the step function main.swift calls for it, then the
+    /// outputs step, on the flags the program would read.
     func quick(_ part: String, _ extra: [String] = []) throws -> (Week07Result, String) {
         let out = temporaryFolder()
-        let result = try runWeek07(arguments: ["Week07Attention", "--quick", "--part", part, "--out", out, "--threads", "1"] + extra)
+        let options = Options(program: "Week07Attention", summary: "",
+                              arguments: ["Week07Attention", "--quick", "--part", part, "--out", out, "--threads", "1"] + extra)
+        let config = Week07Config(options)
+        var result = Week07Result(config: config)
+        try Threads.$count.withValue(config.threads) {
+            let silent: (String) -> Void = { _ in }
+            switch part {
+            case "tokens": result.tokenization = runTokenizationPart(text: try loadWeek07Text(config), config: config, log: silent)
+            case "embeddings": result.embeddings = runEmbeddingPart(text: try loadWeek07Text(config), config: config, log: silent)
+            case "attention": result.attention = runAttentionPart(config: config, log: silent)
+            case "toy": result.toy = runToyPart(config: config, log: silent)
+            default: result.positions = runPositionsPart(config: config, reusing: [:], log: silent)
+            }
+            result.files = try writeWeek07Outputs(result, configJSON: options.config)
+        }
         return (result, out)
+    }
+
+    @Test func theProgramRunsItsAttentionPartAndRefusesABadPart() throws {
+        let out = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let debug = root.appendingPathComponent(".build/debug").path
+        let run = try runBuiltProgram("Week07Attention", ["--quick", "--part", "attention", "--out", out], fallbackFolder: debug)
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("part 3") && FileManager.default.fileExists(atPath: out + "/metrics.json"))
+        let bad = try runBuiltProgram("Week07Attention", ["--part", "everything"], fallbackFolder: debug)
+        #expect(bad.status == 2 && bad.standardError.contains("--part"))
     }
 
     @Test func quickTokenizationTable() throws {

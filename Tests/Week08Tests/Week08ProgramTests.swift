@@ -10,26 +10,11 @@ import Foundation
 @testable import SharedNN
 @testable import Week08Transformer
 
-/// Runs a week's program (built beside the test bundle by `swift test`) with `arguments`;
-/// returns its exit status, standard output and standard error.
+/// Runs a week's program (built beside the test bundle by `swift test`) with `arguments`.
 func runProgram(_ name: String, _ arguments: [String], file: String = #filePath) throws -> (status: Int32, out: String, err: String) {
-    let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     let packageRoot = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let candidates = [besideTests, packageRoot.appendingPathComponent(".build/debug/\(name)")]
-    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw WorkbookError("\(name) is not built (looked in \(candidates.map(\.path)))")
-    }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // read both pipes to the end before waiting, so a full pipe cannot stall the program
-    let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let run = try runBuiltProgram(name, arguments, fallbackFolder: packageRoot.appendingPathComponent(".build/debug").path)
+    return (run.status, run.standardOutput, run.standardError)
 }
 
 func temporaryFolder() -> String {

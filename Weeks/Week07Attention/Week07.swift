@@ -346,33 +346,5 @@ func loadWeek07Text(_ config: Week07Config) throws -> String {
     return try Shakespeare.load()
 }
 
-/// Runs the selected parts in order with the given configuration; main.swift makes the same calls.
-func runWeek07Parts(config: Week07Config, log: (String) -> Void) throws -> Week07Result {
-    var result = Week07Result(config: config)
-    if config.runs("tokens") || config.runs("embeddings") {
-        let text = try loadWeek07Text(config)
-        if config.runs("tokens") { result.tokenization = runTokenizationPart(text: text, config: config, log: log) }
-        if config.runs("embeddings") { result.embeddings = runEmbeddingPart(text: text, config: config, log: log) }
-    }
-    if config.runs("attention") { result.attention = runAttentionPart(config: config, log: log) }
-    if config.runs("toy") { result.toy = runToyPart(config: config, log: log) }
-    if config.runs("positions") { result.positions = runPositionsPart(config: config, reusing: result.toy?.runs ?? [:], log: log) }
-    return result
-}
-
-/// The program as one function, for the tests.
-func runWeek07(arguments: [String], log: (String) -> Void = { _ in }) throws -> Week07Result {
-    let options = Options(program: "Week07Attention", summary: week07Description, arguments: arguments)
-    let config = Week07Config(options)
-    options.finish()
-    // The kernels read the task-local thread count: bind --threads around the whole run.
-    if Threads.count != config.threads {
-        return try Threads.$count.withValue(config.threads) { try runWeek07(arguments: arguments, log: log) }
-    }
-    var result = try runWeek07Parts(config: config, log: log)
-    result.files = try writeWeek07Outputs(result, configJSON: options.config)
-    return result
-}
-
 /// The program's one-line description (--help).
 let week07Description = "tokens, word2vec embeddings, scaled dot-product attention; attention beats recurrence on copy/reverse"

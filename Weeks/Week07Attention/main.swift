@@ -8,11 +8,13 @@
 // Read, in order:
 //   Tokenization.swift            part 1: three ways to cut text, and what each costs
 //   Word2Vec.swift                part 2: skip-gram with negative sampling, forward/backward
-//   Shared/NN/AttentionLayer.swift part 3: the attention function (masks, heads) and its layer
+//   Shared/Kernels/Attention.swift part 3: attentionForward / attentionBackward (masks, heads),
+//                                 the pair the GPT of weeks 8-10 uses too
+//   Shared/NN/AttentionLayer.swift the pair on (B, H, T, D) arrays, and the multi-head layer
 //   Seq2Seq.swift, Transformer.swift   part 4: the three models
 //   ToyTask.swift                 part 4: same budget, same batches, held-out scoring
-//   main.swift                    this file: the lesson, top to bottom
-//   Checks.swift, Week07.swift    the gradient checks; outputs and summary
+//   main.swift                    this file: the lesson, top to bottom, one call per part
+//   Checks.swift, Week07.swift    the gradient checks; each part's function; outputs and summary
 //
 // Run:   swift run -c release Week07Attention                 (all five parts, ~3 min on 2 cores)
 //        swift run -c release Week07Attention --part toy --task copy
