@@ -101,9 +101,16 @@ func normalCDFAndDensity16(_ x: SIMD16<Float>) -> (cdf: SIMD16<Float>, density: 
 /// values at a time, large buffers split across threads.   x, out: (n values), out overwritten.
 public func geluErfForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "geluErfForward: negative count \(n)")
+    @inline(__always) func gelu(_ v: SIMD16<Float>) -> SIMD16<Float> { v * normalCDFAndDensity16(v).cdf }
     parallelRanges(n) { range in
-        let start = range.lowerBound
-        map16(out + start, x + start, count: range.count) { x in x * normalCDFAndDensity16(x).cdf }
+        // whole chunks of 16, then the last partial chunk through the same vector code
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+            store16(gelu(load16(x + i)), out + i)
+            i += 16
+        }
+        let rest = range.upperBound - i
+        if rest > 0 { store16(gelu(load16(x + i, count: rest)), out + i, count: rest) }
     }
 }
 
@@ -113,11 +120,20 @@ public func geluErfForward(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointe
 public func geluErfBackward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                             x: UnsafePointer<Float>, count n: Int) {
     precondition(n >= 0, "geluErfBackward: negative count \(n)")
+    @inline(__always) func local(_ g: SIMD16<Float>, _ v: SIMD16<Float>) -> SIMD16<Float> {
+        let (cdf, density) = normalCDFAndDensity16(v)
+        return g * (cdf + v * density)
+    }
     parallelRanges(n) { range in
-        let start = range.lowerBound
-        accumulate16(dX + start, dOut + start, x + start, count: range.count) { dOut, x in
-            let (cdf, density) = normalCDFAndDensity16(x)
-            return dOut * (cdf + x * density)
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+            store16(load16(dX + i) + local(load16(dOut + i), load16(x + i)), dX + i)
+            i += 16
+        }
+        let rest = range.upperBound - i
+        if rest > 0 {
+            let product = local(load16(dOut + i, count: rest), load16(x + i, count: rest))
+            store16(load16(dX + i, count: rest) + product, dX + i, count: rest)
         }
     }
 }

@@ -27,14 +27,15 @@ public func runBuiltProgram(_ name: String, _ arguments: [String], fallbackFolde
     process.standardOutput = output
     process.standardError = errors
     try process.run()
-    // Read both pipes on their own threads while the program runs: a program that fills one
-    // pipe while we wait on the other would otherwise stall forever.
-    var outputData = Data(), errorData = Data()
+    // Read standard error on a second thread while this one reads standard output: a program
+    // that fills one pipe while we wait on the other would otherwise stall forever.
+    final class Collected: @unchecked Sendable { var data = Data() }
+    let errorData = Collected()
     let group = DispatchGroup()
-    DispatchQueue.global().async(group: group) { outputData = output.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { errorData = errors.fileHandleForReading.readDataToEndOfFile() }
+    DispatchQueue.global().async(group: group) { errorData.data = errors.fileHandleForReading.readDataToEndOfFile() }
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
     return ProgramRun(status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
-                      standardError: String(decoding: errorData, as: UTF8.self))
+                      standardError: String(decoding: errorData.data, as: UTF8.self))
 }
