@@ -1,5 +1,6 @@
 // The week program end to end (--quick on an inline corpus: tests never read Datasets/), and
 // its command line.
+import Foundation
 import Testing
 @testable import Shared
 @testable import SharedKernels
@@ -9,41 +10,41 @@ import Testing
 @testable import Week10BPE
 
 @Suite struct Week10RunTests {
+    /// Runs the built Week10BPE program (beside the test bundle, or in .build/debug).
+    func program(_ arguments: [String]) throws -> ProgramRun {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try runBuiltProgram("Week10BPE", arguments, fallbackFolder: root.appendingPathComponent(".build/debug").path)
+    }
+
     @Test func quickRunTrainsSavesAndReloads() throws {
         let folder = temporaryFolder("run")
         let corpus = joinPath(folder, "corpus.txt")
         try writeTextFile(seededText(words: 4000, seed: 31, vocabulary: englishWords + otherWords), to: corpus)
         let out = joinPath(folder, "out")
-        let options = Options(program: "Week10BPE", summary: "", arguments: ["Week10BPE", "--quick", "--corpus", corpus,
-                                                                              "--vocab-size=400", "--out", out])
-        let config = Week10Config(options)
-        #expect(options.parse() == .run)
-        var lines: [String] = []
-        let result = try runWeek10(config, configJSON: options.config) { lines.append($0) }
-        #expect(result.training?.merges.count == 144)
-        #expect(result.tokenizer.vocabularySize == 401)   // + <|endoftext|>
-        #expect(result.roundTripExact)
-        #expect(result.bytesPerToken > 1.5)
-        #expect(lines.contains { $0.contains("sample: [") })
-        for name in ["tokenizer.json", "tokenizer.tiktoken", "metrics.json", "bytes_per_token.svg"] {
-            #expect(result.files.contains(joinPath(out, name)), "\(name)")
-        }
+        let run = try program(["--quick", "--corpus", corpus, "--vocab-size=400", "--out", out])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("sample: ["))
         let metrics = try JSONValue.parse(readTextFile(joinPath(out, "metrics.json")))
+        let final = try #require(metrics["final"])
+        #expect(final["merges"]?.intValue == 144)
+        #expect(final["vocab_size"]?.intValue == 401)   // + <|endoftext|>
+        #expect(final["round_trip_exact"]?.boolValue == true)
+        #expect((final["bytes_per_token"]?.doubleValue ?? 0) > 1.5)
         #expect(metrics["week"]?.stringValue == "Week10BPE")
         #expect(metrics["config"]?["vocab_size"]?.intValue == 400)
-        #expect(metrics["final"]?["round_trip_exact"]?.boolValue == true)
         let history = metrics["history"]?.arrayValue ?? []
         #expect(history.count == 144 / 16 + 1)
         #expect(history.last?["vocab_size"]?.intValue == 400)
         #expect(try readTextFile(joinPath(out, "bytes_per_token.svg")).contains("bytes per token"))
+        #expect(FileManager.default.fileExists(atPath: joinPath(out, "tokenizer.tiktoken")))
 
         // --tokenizer loads the saved file instead of training, and encodes the same.
-        let reload = Options(program: "Week10BPE", summary: "", arguments: ["Week10BPE", "--corpus", corpus, "--quick",
-                                                                             "--tokenizer", joinPath(out, "tokenizer.json"),
-                                                                             "--out", joinPath(folder, "out2")])
-        let reloaded = try runWeek10(Week10Config(reload), configJSON: reload.config) { _ in }
-        #expect(reloaded.training == nil)
-        #expect(reloaded.corpusTokens == result.corpusTokens)
+        let out2 = joinPath(folder, "out2")
+        let reload = try program(["--corpus", corpus, "--quick", "--tokenizer", joinPath(out, "tokenizer.json"), "--out", out2])
+        #expect(reload.status == 0, "\(reload.standardError)")
+        #expect(reload.standardOutput.contains("loaded ") && !reload.standardOutput.contains("training:"))
+        let reloaded = try JSONValue.parse(readTextFile(joinPath(out2, "metrics.json")))
+        #expect(reloaded["final"]?["corpus_tokens"]?.intValue == final["corpus_tokens"]?.intValue)
     }
 
     @Test func badCommandLinesAreErrors() {
@@ -66,13 +67,8 @@ import Testing
         let empty = joinPath(folder, "empty.txt")
         try writeTextFile("", to: empty)
         for (path, expected) in [(joinPath(folder, "missing.txt"), "no such file"), (empty, "empty")] {
-            let options = Options(program: "Week10BPE", summary: "", arguments: ["Week10BPE", "--corpus", path, "--out", folder])
-            do {
-                _ = try runWeek10(Week10Config(options), configJSON: options.config) { _ in }
-                Issue.record("\(path) was accepted")
-            } catch let error as WorkbookError {
-                #expect(error.message.contains(expected), "\(error.message)")
-            }
+            let run = try program(["--corpus", path, "--out", folder])
+            #expect(run.status == 1 && run.standardError.contains(expected), "\(run.standardError)")
         }
     }
 }

@@ -1,26 +1,10 @@
-// Week 10's tokenizer lesson as one function, `runWeek10`, that main.swift and the tests both
-// call: data, training (or loading), what the tokens look like, the whole corpus encoded, and
-// the outputs (tokenizer files, metrics.json, the chart).
+// Week 10's tokenizer lesson, one function per step of main.swift: the text, the tokenizer
+// (trained or loaded), what the tokens look like, the whole corpus encoded, and the outputs
+// (tokenizer files, metrics.json, the chart). The tests run the program itself.
 import Shared
 
 /// The program's one-line description (--help).
 let week10Description = "a byte-level BPE tokenizer (GPT-2 / GPT-4 style), trained from scratch"
-
-/// Everything a week 10 run produced.
-struct Week10Result {
-    let corpusName: String
-    let corpusBytes: Int
-    let tokenizer: BPETokenizer
-    /// nil when the tokenizer was loaded with --tokenizer.
-    let training: BPETrainingResult?
-    let trainSeconds: Double
-    let corpusTokens: Int
-    let encodeSeconds: Double
-    let roundTripExact: Bool
-    let files: [String]
-
-    var bytesPerToken: Double { Double(corpusBytes) / Double(max(1, corpusTokens)) }
-}
 
 /// "[The][ quick][ brown]": the tokens of `text`, each in brackets (special tokens allowed).
 func bracketed(_ tokenizer: BPETokenizer, _ text: String) -> String {
@@ -38,46 +22,56 @@ let week10Examples: [(topic: String, text: String)] = [
     ("special token", "end of one text<|endoftext|>start of the next"),
 ]
 
-/// The whole lesson. log: where the lesson's lines go (`say` in the program, nothing in tests).
-func runWeek10(_ config: Week10Config, configJSON: [String: JSONValue], log: (String) -> Void) throws -> Week10Result {
-    // 1. Data: the embedded Shakespeare or --corpus, as UTF-8 text.
+/// Step 2: the embedded Shakespeare or --corpus as UTF-8 text (--quick: its first characters).
+func loadWeek10Text(_ config: Week10Config, log: (String) -> Void) throws -> (name: String, text: String) {
     let corpus = try config.corpus.map { try TextCorpus.load(path: $0) } ?? TextCorpus.shakespeare()
     var text = corpus.text
     if config.quickCharacters > 0 && text.unicodeScalars.count > config.quickCharacters {
         text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(config.quickCharacters)))
     }
-    let byteCount = text.utf8.count
-    log("corpus: \(corpus.name), \(byteCount) bytes" + (config.quickCharacters > 0 ? " (--quick: the first \(config.quickCharacters) characters)" : ""))
+    log("corpus: \(corpus.name), \(text.utf8.count) bytes" + (config.quickCharacters > 0 ? " (--quick: the first \(config.quickCharacters) characters)" : ""))
+    return (corpus.name, text)
+}
 
-    // 2. The tokenizer: learn merges (or load a saved tokenizer).
-    var training: BPETrainingResult? = nil
-    var trainSeconds = 0.0
+/// What step 3 made: the tokenizer, and its training record unless it was loaded.
+struct Week10Tokenizer {
     let tokenizer: BPETokenizer
+    let training: BPETrainingResult?
+    let trainSeconds: Double
+}
+
+/// Step 3: learn merges on `text` with a progress line, or load --tokenizer.
+func makeWeek10Tokenizer(_ config: Week10Config, text: String, log: (String) -> Void) throws -> Week10Tokenizer {
     if let path = config.tokenizer {
-        tokenizer = try BPETokenizer.load(from: path, pattern: config.pattern)
+        let tokenizer = try BPETokenizer.load(from: path, pattern: config.pattern)
         log("loaded \(path): \(tokenizer.vocabularySize) tokens (\(tokenizer.merges.count) merges, "
             + "\(tokenizer.specialTokens.count) special), \(tokenizer.pattern.rawValue) pattern")
-    } else {
-        log("training: \(config.vocabularySize - 256) merges on top of the 256 bytes, \(config.pattern.rawValue) split pattern")
-        let progress = Progress(total: config.vocabularySize - 256, label: "merges")
-        let clock = Stopwatch()
-        let result = try trainBPE(text: text, vocabularySize: config.vocabularySize, pattern: config.pattern) { done, tokens in
-            progress.update(step: done, extra: "\(formatFixed(Double(byteCount) / Double(tokens), digits: 2)) bytes/token")
-        }
-        trainSeconds = clock.seconds
-        progress.finish("\(result.merges.count) merges in \(formatFixed(trainSeconds, digits: 2)) s")
-        log("  \(result.chunks) chunks after pre-tokenization, \(result.uniqueChunks) distinct: each distinct chunk is counted once")
-        if result.merges.count < config.vocabularySize - 256 {
-            log("  stopped after \(result.merges.count) merges: every chunk is a single token, no pair is left to merge")
-        }
-        tokenizer = try BPETokenizer(training: result, pattern: config.pattern, specialTokens: config.specialTokens)
-        training = result
+        return Week10Tokenizer(tokenizer: tokenizer, training: nil, trainSeconds: 0)
     }
+    let byteCount = text.utf8.count
+    log("training: \(config.vocabularySize - 256) merges on top of the 256 bytes, \(config.pattern.rawValue) split pattern")
+    let progress = Progress(total: config.vocabularySize - 256, label: "merges")
+    let clock = Stopwatch()
+    let result = try trainBPE(text: text, vocabularySize: config.vocabularySize, pattern: config.pattern) { done, tokens in
+        progress.update(step: done, extra: "\(formatFixed(Double(byteCount) / Double(tokens), digits: 2)) bytes/token")
+    }
+    let seconds = clock.seconds
+    progress.finish("\(result.merges.count) merges in \(formatFixed(seconds, digits: 2)) s")
+    log("  \(result.chunks) chunks after pre-tokenization, \(result.uniqueChunks) distinct: each distinct chunk is counted once")
+    if result.merges.count < config.vocabularySize - 256 {
+        log("  stopped after \(result.merges.count) merges: every chunk is a single token, no pair is left to merge")
+    }
+    let tokenizer = try BPETokenizer(training: result, pattern: config.pattern, specialTokens: config.specialTokens)
+    return Week10Tokenizer(tokenizer: tokenizer, training: result, trainSeconds: seconds)
+}
 
-    // 3. What the tokens look like: the first merges, a sample sentence, the hard cases.
+/// Step 4: what the tokens look like: the first merges, the longest token, --sample, the hard
+/// cases (numbers, whitespace, capitals, other scripts, a special token) and a line of the text.
+func showWeek10Tokens(_ made: Week10Tokenizer, text: String, config: Week10Config, log: (String) -> Void) {
+    let tokenizer = made.tokenizer
     log("\nthe first merges (most frequent pair first):")
     for merge in tokenizer.merges.prefix(12) {
-        let count = training.map { " (\($0.merges[merge.id - 256].count) times)" } ?? ""
+        let count = made.training.map { " (\($0.merges[merge.id - 256].count) times)" } ?? ""
         log("  [\(tokenizer.describeToken(merge.left))] + [\(tokenizer.describeToken(merge.right))] -> [\(tokenizer.describeToken(merge.id))]\(count)")
     }
     if let last = tokenizer.merges.last {
@@ -98,33 +92,47 @@ func runWeek10(_ config: Week10Config, configJSON: [String: JSONValue], log: (St
     if !lines.isEmpty {
         log("a line of the corpus (--seed picks it): \(bracketed(tokenizer, String(lines[rng.int(below: lines.count)])))")
     }
+}
 
-    // 4. The whole corpus: encode, bytes per token, and the exact round trip.
+/// What step 5 measured on the whole text.
+struct Week10Encoding {
+    let tokens: Int
+    let seconds: Double
+    let roundTripExact: Bool
+}
+
+/// Step 5: the whole corpus encoded: bytes per token, speed, and decode(encode(text)) == text.
+func encodeWeek10Corpus(_ tokenizer: BPETokenizer, text: String, log: (String) -> Void) -> Week10Encoding {
+    let byteCount = text.utf8.count
     let clock = Stopwatch()
     let ids = tokenizer.encodeOrdinary(text)
-    let encodeSeconds = clock.seconds
+    let seconds = clock.seconds
     let roundTrip = tokenizer.decodeBytes(ids) == Array(text.utf8)
     log("\nencoded the corpus: \(byteCount) bytes -> \(ids.count) tokens = \(formatFixed(Double(byteCount) / Double(max(1, ids.count)), digits: 3)) bytes/token, "
-        + "\(formatFixed(Double(byteCount) / 1e6 / max(encodeSeconds, 1e-9), digits: 1)) MB/s; decode(encode(text)) == text: \(roundTrip ? "yes" : "NO")")
+        + "\(formatFixed(Double(byteCount) / 1e6 / max(seconds, 1e-9), digits: 1)) MB/s; decode(encode(text)) == text: \(roundTrip ? "yes" : "NO")")
+    return Week10Encoding(tokens: ids.count, seconds: seconds, roundTripExact: roundTrip)
+}
 
-    // 5. Outputs: the tokenizer in both formats, metrics.json, the chart.
+/// Step 6: the tokenizer in both formats (tokenizer.json, and tokenizer.tiktoken when the
+/// vocabulary has no gaps), metrics.json and the chart. Returns the paths written.
+func writeWeek10Files(_ made: Week10Tokenizer, encoding: Week10Encoding, corpusBytes: Int, config: Week10Config,
+                      configJSON: [String: JSONValue], log: (String) -> Void) throws -> [String] {
+    try createDirectories(config.out)
     var files: [String] = []
     let jsonPath = joinPath(config.out, "tokenizer.json")
-    try tokenizer.save(to: jsonPath)
+    try made.tokenizer.save(to: jsonPath)
     files.append(jsonPath)
     let ranksPath = joinPath(config.out, "tokenizer.tiktoken")
     do {
-        try tokenizer.save(to: ranksPath)
+        try made.tokenizer.save(to: ranksPath)
         files.append(ranksPath)
     } catch let error as WorkbookError {
         log("note: no tokenizer.tiktoken: \(error.message)")
     }
-    files += try writeWeek10Outputs(config: config, configJSON: configJSON, tokenizer: tokenizer, training: training,
-                                    trainSeconds: trainSeconds, corpusBytes: byteCount, corpusTokens: ids.count,
-                                    encodeSeconds: encodeSeconds, roundTrip: roundTrip)
-    return Week10Result(corpusName: corpus.name, corpusBytes: byteCount, tokenizer: tokenizer, training: training,
-                        trainSeconds: trainSeconds, corpusTokens: ids.count, encodeSeconds: encodeSeconds,
-                        roundTripExact: roundTrip, files: files)
+    files += try writeWeek10Outputs(config: config, configJSON: configJSON, tokenizer: made.tokenizer, training: made.training,
+                                    trainSeconds: made.trainSeconds, corpusBytes: corpusBytes, corpusTokens: encoding.tokens,
+                                    encodeSeconds: encoding.seconds, roundTrip: encoding.roundTripExact)
+    return files
 }
 
 /// metrics.json and bytes_per_token.svg. Returns the paths written.
@@ -166,13 +174,14 @@ func writeWeek10Outputs(config: Week10Config, configJSON: [String: JSONValue], t
 }
 
 /// The headline numbers.
-func week10Summary(_ result: Week10Result) -> [String] {
+func week10Summary(_ made: Week10Tokenizer, encoding: Week10Encoding, corpusBytes: Int) -> [String] {
     var lines = ["", "summary:"]
-    if let training = result.training {
-        lines.append("  trained \(training.merges.count) merges on \(result.corpusBytes) bytes in \(formatFixed(result.trainSeconds, digits: 2)) s")
+    if let training = made.training {
+        lines.append("  trained \(training.merges.count) merges on \(corpusBytes) bytes in \(formatFixed(made.trainSeconds, digits: 2)) s")
     }
-    lines.append("  vocabulary \(result.tokenizer.vocabularySize) tokens (256 bytes + \(result.tokenizer.merges.count) merges + "
-                 + "\(result.tokenizer.specialTokens.count) special); \(formatFixed(result.bytesPerToken, digits: 3)) bytes/token on the corpus")
-    lines.append("  round trip decode(encode(text)) == text: \(result.roundTripExact ? "exact" : "FAILED")")
+    let bytesPerToken = Double(corpusBytes) / Double(max(1, encoding.tokens))
+    lines.append("  vocabulary \(made.tokenizer.vocabularySize) tokens (256 bytes + \(made.tokenizer.merges.count) merges + "
+                 + "\(made.tokenizer.specialTokens.count) special); \(formatFixed(bytesPerToken, digits: 3)) bytes/token on the corpus")
+    lines.append("  round trip decode(encode(text)) == text: \(encoding.roundTripExact ? "exact" : "FAILED")")
     return lines
 }

@@ -9,7 +9,8 @@
 //   Shared/Data/BPE/BPETrainer.swift      the same merges, fast: incremental pair counts, a priority queue
 //   Shared/Data/BPE/BPETokenizer.swift    encoding (merges by rank, a chunk cache), decoding, special tokens
 //   Shared/Data/BPE/TokenizerFiles.swift  tiktoken rank files and Hugging Face tokenizer.json
-//   Week10.swift                          the lesson below as one function (the tests run it too)
+//   main.swift                            this file: the lesson, top to bottom, one call per step
+//   Week10.swift, Config.swift            each step below as one function; the flags
 //
 // Run:   swift run -c release Week10BPE                    (embedded Shakespeare, vocab 1024)
 //        swift run -c release Week10BPE --vocab-size 4096 --pattern gpt2 --corpus my.txt
@@ -27,11 +28,24 @@ options.finish()
 
 // Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
 Threads.$count.withValue(config.threads) {
+    // MARK: 2. Data: the embedded Shakespeare (or --corpus) as UTF-8 text
+    let corpus = check { try loadWeek10Text(config, log: say) }
 
-    // MARK: 2-5. Data, training, the tokens up close, the corpus encoded, the files (Week10.swift)
-    let result = check { try runWeek10(config, configJSON: options.config, log: say) }
+    // MARK: 3. Train: merge the most frequent pair, --vocab-size − 256 times (or load --tokenizer)
+    let made = check { try makeWeek10Tokenizer(config, text: corpus.text, log: say) }
 
-    // MARK: 6. Summary
-    week10Summary(result).forEach(say)
-    say("wrote " + result.files.joined(separator: ", "))
+    // MARK: 4. Look: the first merges, a sample sentence, numbers, whitespace, other scripts
+    showWeek10Tokens(made, text: corpus.text, config: config, log: say)
+
+    // MARK: 5. Encode the whole corpus: bytes per token, speed, the exact round trip
+    let encoding = encodeWeek10Corpus(made.tokenizer, text: corpus.text, log: say)
+
+    // MARK: 6. Outputs: tokenizer.json, tokenizer.tiktoken, metrics.json, bytes_per_token.svg
+    let files = check {
+        try writeWeek10Files(made, encoding: encoding, corpusBytes: corpus.text.utf8.count, config: config,
+                             configJSON: options.config, log: say)
+    }
+    week10Summary(made, encoding: encoding, corpusBytes: corpus.text.utf8.count).forEach(say)
+    say("wrote " + files.joined(separator: ", "))
+    if !encoding.roundTripExact { fail("decode(encode(text)) differs from the text") }
 }
