@@ -41,8 +41,9 @@ let layers: [(name: String, folder: String, dependencies: [Target.Dependency])] 
     ("SharedData", "Shared/Data", ["SharedKernels", "SharedTools", "CZlib"]),
     ("SharedNN", "Shared/NN", ["SharedKernels", "SharedTools", "SharedData"]),
 ]
-/// What a test target may `@testable import`: every layer.
+/// What a test target may `@testable import`: every layer, and the tests' own support library.
 let allLayers: [Target.Dependency] = ["Shared"] + layers.map { .target(name: $0.name) }
+let testDependencies: [Target.Dependency] = allLayers + ["TestSupport"]
 
 let package = Package(
     name: "Workbook",
@@ -53,8 +54,10 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Shared/CZlib"),
         .target(name: "Shared", dependencies: layers.map { .target(name: $0.name) }, path: "Shared/Training",
                 swiftSettings: fast),
-        .testTarget(name: "SharedTests", dependencies: allLayers, path: "Tests/SharedTests",
+        .testTarget(name: "SharedTests", dependencies: testDependencies, path: "Tests/SharedTests",
                     swiftSettings: fast),
+        // What the tests share: running a built week program (Tests/Support/ProgramRunner.swift).
+        .target(name: "TestSupport", dependencies: ["SharedTools"], path: "Tests/Support", swiftSettings: fast),
         .executableTarget(name: "Bench", dependencies: allLayers + weeks.map { .target(name: $0) },
                           path: "Tests/Bench", swiftSettings: fast),
     ] + layers.map { layer in
@@ -62,7 +65,7 @@ let package = Package(
     } + weeks.flatMap { week -> [Target] in [
         .executableTarget(name: week, dependencies: ["Shared"], path: "Weeks/\(week)",
                           swiftSettings: fast),
-        .testTarget(name: "\(week.prefix(6))Tests", dependencies: [.target(name: week)] + allLayers
+        .testTarget(name: "\(week.prefix(6))Tests", dependencies: [.target(name: week)] + testDependencies
                         + (week == "Week04Training" ? [.target(name: "Week03MLP")] : []),   // week 4 checks itself against week 3
                     path: "Tests/\(week.prefix(6))Tests",
                     // files the tests read from disk, and the Python scripts that made or check them

@@ -1,6 +1,6 @@
 // Row-wise softmax, p = e^z / Σ e^z: turns scores into probabilities. Classifiers use it
-// through the fused cross-entropy (CrossEntropy.swift); attention (weeks 7-9) uses it directly,
-// with a causal mask so position t only attends to positions 0...t.
+// through the fused cross-entropy (CrossEntropy.swift); attention (Attention.swift) uses its
+// row function over each query's visible keys.
 // Reference: https://pytorch.org/docs/stable/generated/torch.nn.Softmax.html
 #if canImport(Glibc)
 import Glibc

@@ -16,8 +16,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The saved numbers of one attention forward that its backward needs.
-///   probabilities: (B, H, Tq, Tk), the attention weights (0 where masked).
+/// The shape of attention on (B, H, T, D) arrays: B sequences, H heads of size D, Tq queries
+/// and Tk keys each. The weights a forward keeps for its backward are (B, H, Tq, Tk).
 public struct AttentionShape: Equatable {
     public let batch: Int
     public let heads: Int
@@ -30,10 +30,6 @@ public struct AttentionShape: Equatable {
                      "AttentionShape: need B >= 0, H >= 1, T >= 0, D >= 1; got \(B), \(H), \(Tq), \(Tk), \(D)")
         batch = B; heads = H; queryTime = Tq; keyTime = Tk; headSize = D
     }
-
-    /// 1/√D: keeps the scores' variance near 1 when q and k have unit-variance entries, so the
-    /// softmax does not saturate into a one-hot (whose gradient vanishes) as D grows.
-    public var scale: Float { 1 / Float(headSize).squareRoot() }
 }
 
 // MARK: - The function on (B, H, T, D) arrays

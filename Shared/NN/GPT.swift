@@ -121,15 +121,14 @@ public struct GPTTensorView: Equatable {
 public typealias FloatPointer = UnsafeMutablePointer<Float>
 
 /// Hands out zeroed Float buffers that start on 64-byte boundaries (so vector loads line up),
-/// and frees them all together. The GPT and its KV cache take every buffer from one at init.
+/// and frees them all together. The GPT takes every activation buffer from one at init, its KV
+/// cache likewise (the parameters and gradients are two contiguous arenas of their own).
 final class FloatArena {
     private var allocations: [UnsafeMutableRawPointer] = []
-    private(set) var floatCount = 0
 
     func take(_ count: Int) -> FloatPointer {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
         allocations.append(raw)
-        floatCount += count
         let buffer = raw.bindMemory(to: Float.self, capacity: max(1, count))
         buffer.initialize(repeating: 0, count: max(1, count))
         return buffer

@@ -103,8 +103,8 @@ extension GPT: LanguageModel {
         if let text = metadata["gpt_config"] {
             let saved = try GPTConfig(json: try JSONValue.parse(text))
             guard saved == config else {
-                throw WorkbookError("holds a GPT with \(text), this run builds \(config.json.serialized()): "
-                                    + "give the model flags it was trained with")
+                throw CheckpointMismatch("holds a GPT with \(text), this run builds \(config.json.serialized()): "
+                                         + "give the model flags it was trained with")
             }
         }
         guard let text = metadata["gpt_dropout_rng"], let state = UInt64(text) else {

@@ -7,7 +7,6 @@
 import SharedKernels
 import CZlib
 
-/// A named tensor: row-major Float32 values and their shape (e.g. "fc1.weight", [784, 128]).
 /// A checkpoint that does not fit what it is loaded into (a missing tensor, another shape,
 /// another optimizer). `detail` reads after the file's name ("has no tensor 'wte.weight'");
 /// printed alone the error starts with "checkpoint".
@@ -17,6 +16,7 @@ public struct CheckpointMismatch: Error, CustomStringConvertible, Equatable {
     public var description: String { "checkpoint " + detail }
 }
 
+/// A named tensor: row-major Float32 values and their shape (e.g. "fc1.weight", [784, 128]).
 public struct NamedTensor: Equatable {
     public var name: String
     public var shape: [Int]

@@ -36,6 +36,8 @@ public struct CommandLineError: Error, CustomStringConvertible, Equatable {
 public func check<T>(_ body: () throws -> T) -> T {
     do {
         return try body()
+    } catch let error as CommandLineError {
+        fail(error.message, exitCode: 2)
     } catch {
         fail("\(error)")
     }

@@ -65,10 +65,7 @@ extension GPT {
         let positions: [Float]
         switch config.positions {
         case .learned: positions = ours("wpe.weight")
-        case .sinusoidal:
-            var table = zeros(T * C)
-            table.withUnsafeMutableBufferPointer { sinusoidalPositions($0.baseAddress!, length: T, width: C) }
-            positions = table
+        case .sinusoidal: positions = sinusoidalPositions(length: T, width: C)
         case .none: positions = zeros(T * C)
         }
         add("transformer.wpe.weight", [T, C], positions)

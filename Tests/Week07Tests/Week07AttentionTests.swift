@@ -4,8 +4,8 @@
 import Foundation
 import Testing
 @testable import Shared
-@testable import SharedTools
 @testable import Week07Attention
+import TestSupport
 
 @Suite struct Week07AttentionTests {
     func temporaryFolder() -> String {
@@ -129,7 +129,8 @@ import Testing
             case "embeddings": result.embeddings = runEmbeddingPart(text: try loadWeek07Text(config), config: config, log: silent)
             case "attention": result.attention = runAttentionPart(config: config, log: silent)
             case "toy": result.toy = runToyPart(config: config, log: silent)
-            default: result.positions = runPositionsPart(config: config, reusing: [:], log: silent)
+            case "positions": result.positions = runPositionsPart(config: config, reusing: [:], log: silent)
+            default: throw WorkbookError("no part '\(part)' in week 7")
             }
             result.files = try writeWeek07Outputs(result, configJSON: options.config)
         }
@@ -139,12 +140,10 @@ import Testing
     @Test func theProgramRunsItsAttentionPartAndRefusesABadPart() throws {
         let out = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let debug = root.appendingPathComponent(".build/debug").path
-        let run = try runBuiltProgram("Week07Attention", ["--quick", "--part", "attention", "--out", out], fallbackFolder: debug)
+        let run = try runBuiltProgram("Week07Attention", ["--quick", "--part", "attention", "--out", out])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardOutput.contains("part 3") && FileManager.default.fileExists(atPath: out + "/metrics.json"))
-        let bad = try runBuiltProgram("Week07Attention", ["--part", "everything"], fallbackFolder: debug)
+        let bad = try runBuiltProgram("Week07Attention", ["--part", "everything"])
         #expect(bad.status == 2 && bad.standardError.contains("--part"))
     }
 

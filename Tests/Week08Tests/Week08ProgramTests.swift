@@ -9,11 +9,11 @@ import Foundation
 @testable import SharedData
 @testable import SharedNN
 @testable import Week08Transformer
+import TestSupport
 
 /// Runs a week's program (built beside the test bundle by `swift test`) with `arguments`.
-func runProgram(_ name: String, _ arguments: [String], file: String = #filePath) throws -> (status: Int32, out: String, err: String) {
-    let packageRoot = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let run = try runBuiltProgram(name, arguments, fallbackFolder: packageRoot.appendingPathComponent(".build/debug").path)
+func runProgram(_ name: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let run = try runBuiltProgram(name, arguments)
     return (run.status, run.standardOutput, run.standardError)
 }
 

@@ -8,13 +8,11 @@ import Testing
 @testable import SharedData
 @testable import SharedNN
 @testable import Week10BPE
+import TestSupport
 
 @Suite struct Week10RunTests {
-    /// Runs the built Week10BPE program (beside the test bundle, or in .build/debug).
-    func program(_ arguments: [String]) throws -> ProgramRun {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return try runBuiltProgram("Week10BPE", arguments, fallbackFolder: root.appendingPathComponent(".build/debug").path)
-    }
+    /// Runs the built Week10BPE program.
+    func program(_ arguments: [String]) throws -> ProgramRun { try runBuiltProgram("Week10BPE", arguments) }
 
     @Test func quickRunTrainsSavesAndReloads() throws {
         let folder = temporaryFolder("run")

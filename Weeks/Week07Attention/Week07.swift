@@ -1,5 +1,5 @@
 // Week 7's parts as functions, in the order main.swift calls them, then the outputs (plots,
-// metrics.json, summary) and `runWeek07`, the whole lesson as one function for the tests.
+// metrics.json, summary). The tests call each part's function and run the program itself.
 import Shared
 
 // MARK: - Part 1: tokenization

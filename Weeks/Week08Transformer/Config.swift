@@ -11,7 +11,7 @@ struct Week08Config {
     var corpus: String?
     var model: GPTConfig
     /// The shared trainer's settings (Shared/Training/LanguageModelTraining.swift); its checkpoint
-    /// path and config JSON are filled in by main.swift.
+    /// path and config JSON are filled in by `makeWeek08Trainer`.
     var training: LanguageModelTrainingConfig
     /// The knobs behind `training` (the experiments build their own schedules from them).
     var trainingFlags: GPTTrainingFlags
@@ -55,7 +55,8 @@ struct Week08Config {
         experiment = options.choice("experiment", default: "none", choices: week08Experiments,
                                     help: "instead of the main model, train the variants of one comparison and chart them")
         experimentSteps = options.int("experiment-steps", default: quick ? 40 : 1500, range: 1...10_000_000,
-                                      help: "steps of each experiment run (--quick: 40)")
+                                      help: "steps of each experiment run; its cosine ends there and it is evaluated every tenth of them, "
+                                          + "whatever --decay-steps and --eval-every say (--quick: 40)")
         experimentLearningRate = options.float("experiment-lr", default: 3e-3, range: 1e-7...10,
                                                help: "peak learning rate of the prenorm-vs-postnorm runs (no warm-up there)")
         resume = options.optionalString("resume", help: "checkpoint to continue training from (bit for bit)")

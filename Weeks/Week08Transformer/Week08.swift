@@ -96,10 +96,11 @@ struct Week08Run {
     /// The evaluations, step 0 (the untrained model) first: step, train_loss (mean of the
     /// steps' losses since the evaluation before), val_loss, val_bits_per_char, lr, seconds.
     var history: [[String: Double]]
+    /// The loss of every step from step 1 (a resumed run's include the checkpoint's).
     var stepLosses: [Double]
-    /// The step the run started from (0, or a resumed checkpoint's).
-    var firstStep: Int
     var finalValidationLoss: Double
+    /// The loss over the whole validation split at the end (every character once).
+    var wholeValidationLoss: Double
     var medianStepMilliseconds: Double
     var tokensPerSecond: Double
     var mfu: Double
@@ -118,6 +119,9 @@ func makeWeek08Trainer(_ model: GPT, config: LanguageModelTrainingConfig, data: 
     settings.checkpointPath = checkpoint
     settings.checkpointEvery = checkpoint == nil ? 0 : config.evalEvery
     settings.configJSON = configJSON.serialized()
+    // With --eval-windows 0 every evaluation, the last included, is already the whole split;
+    // otherwise the trainer measures it once at the end.
+    settings.evaluateWholeValidationAtEnd = config.evalWindows != nil
     return try LanguageModelTrainer(model: model, train: data.train, validation: data.validation, config: settings,
                                     rng: SplitMix64(seed: seed))
 }
@@ -131,7 +135,6 @@ func trainWeek08(_ trainer: LanguageModelTrainer, model: GPT, label: String, pea
     let config = trainer.config
     let flopsPerToken = model.config.trainingFLOPsPerToken
     var startRow: [[String: Double]] = []
-    let firstStep = trainer.step
     if trainer.step == 0 {
         let loss = try model.evaluate(ids: trainer.validationIDs, context: config.context, batch: config.evalBatch)
         startRow = [["step": 0, "train_loss": loss, "val_loss": loss, "lr": Double(config.schedule.learningRate(step: 0)),
@@ -147,8 +150,9 @@ func trainWeek08(_ trainer: LanguageModelTrainer, model: GPT, label: String, pea
     })
     let ms = run.medianStepMilliseconds
     let tokensPerSecond = ms > 0 ? Double(config.batchSize * config.context) / (ms / 1000) : 0
-    return Week08Run(label: label, history: startRow + run.history, stepLosses: run.stepLosses, firstStep: firstStep,
-                     finalValidationLoss: run.finalValidationLoss, medianStepMilliseconds: ms,
+    return Week08Run(label: label, history: startRow + run.history, stepLosses: run.stepLosses,
+                     finalValidationLoss: run.finalValidationLoss,
+                     wholeValidationLoss: run.fullValidationLoss ?? run.finalValidationLoss, medianStepMilliseconds: ms,
                      tokensPerSecond: tokensPerSecond, mfu: tokensPerSecond * flopsPerToken / peakFLOPS,
                      seconds: run.seconds, divergence: run.divergence)
 }
@@ -209,15 +213,14 @@ func trainWeek08Plans(_ plans: [Week08Plan], data: CharacterData, config: Week08
 }
 
 /// Step 6: each trained model's loss over the whole validation split, every character once
-/// (windows of T, batch as in training).
-func evaluateWeek08(_ trained: [(model: GPT, run: Week08Run)], data: CharacterData, log: (String) -> Void) throws -> [Double] {
-    try trained.map { model, run in
-        let loss = try model.evaluate(ids: data.validation, context: model.config.context, batch: model.maxBatch)
-        log("\(run.label): validation loss over the whole split \(formatFixed(loss, digits: 4)) nats/char "
-            + "(\(formatFixed(loss / natsPerBit, digits: 3)) bits); at the last evaluation \(formatFixed(run.finalValidationLoss, digits: 4)); "
+/// (measured by the trainer at its end: windows of T, batch as in training), with its speed.
+func evaluateWeek08(_ trained: [(model: GPT, run: Week08Run)], log: (String) -> Void) -> [Double] {
+    trained.map { _, run in
+        log("\(run.label): validation loss over the whole split \(formatFixed(run.wholeValidationLoss, digits: 4)) nats/char "
+            + "(\(formatFixed(run.wholeValidationLoss / natsPerBit, digits: 3)) bits); at the last evaluation \(formatFixed(run.finalValidationLoss, digits: 4)); "
             + "\(formatFixed(run.medianStepMilliseconds, digits: 1)) ms/step, \(formatFixed(run.tokensPerSecond, digits: 0)) tokens/s, "
             + "MFU \(formatPercent(run.mfu))" + (run.divergence.map { " (\($0))" } ?? ""))
-        return loss
+        return run.wholeValidationLoss
     }
 }
 
@@ -254,7 +257,7 @@ func week08LossChart(_ runs: [Week08Run], title: String) -> String {
     }
     for (index, run) in runs.enumerated() {
         let window = max(1, run.stepLosses.count / 50)
-        let steps = run.stepLosses.indices.map { Double(run.firstStep + $0 + 1) }
+        let steps = run.stepLosses.indices.map { Double($0 + 1) }
         series.append(Series(name(run, window > 1 ? "train (mean of \(window) steps)" : "train"), x: steps,
                              y: runningMean(run.stepLosses, window: window), dashed: true, colorIndex: index))
     }

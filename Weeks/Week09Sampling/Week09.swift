@@ -68,7 +68,13 @@ func loadWeek09Checkpoint(_ path: String, fallbackVocabulary: () throws -> CharV
     }
     var rng = SplitMix64(seed: 0)
     let gpt = try GPT(config: config, maxBatch: 1, rng: &rng)
-    do { try gpt.loadParameters(contents.tensors) } catch let error as WorkbookError { throw problem(error.message) }
+    do {
+        try gpt.loadParameters(contents.tensors)
+    } catch let error as CheckpointMismatch {
+        throw problem(error.detail)
+    } catch let error as WorkbookError {
+        throw problem(error.message)
+    }
     return Week09Model(gpt: gpt, vocabulary: vocabulary, source: path)
 }
 

@@ -30,14 +30,8 @@ options.finish()
 // Every kernel below runs on --threads threads (a task-local count, bound for the rest of the run).
 Threads.$count.withValue(config.common.threads) {
     // MARK: 2-7. Model (checkpoint or training), KV cache check, comparison, inference, export, outputs (Run.swift)
-    let result: Week09Result
-    do {
-        result = try runWeek09(config, configJSON: options.config, log: say)
-    } catch let error as CommandLineError {
-        fail(error.message, exitCode: 2)   // a bad --prompt or --stop: a bad command line
-    } catch {
-        fail("\(error)")
-    }
+    // (a --prompt or --stop the vocabulary cannot take is a bad command line: exit 2)
+    let result = check { try runWeek09(config, configJSON: options.config, log: say) }
 
     // MARK: 8. Summary
     week09Summary(result).forEach(say)

@@ -1,6 +1,6 @@
-// Running a week's program as a learner does, from another program: the tests run each week's
-// real executable (its main.swift, its exit status, its error lines), as a Tour of the book would.
-import SharedKernels
+// Running a week's program as a learner does, from a test: the week tests run each week's real
+// executable (its main.swift, its exit status, its error lines). A library only tests link.
+import SharedTools
 import Foundation
 
 /// What a finished program left: its exit status and everything it printed.
@@ -10,13 +10,16 @@ public struct ProgramRun {
     public let standardError: String
 }
 
-/// Runs the executable `name` built beside the running program (SwiftPM puts every product of
-/// the package in one folder, `.build/debug` or `.build/release`), with `arguments`, and waits
-/// for it. `fallbackFolder` is looked in when the running program's own folder lacks it.
-/// Throws one line when the executable is not built.
-public func runBuiltProgram(_ name: String, _ arguments: [String], fallbackFolder: String? = nil) throws -> ProgramRun {
+/// The package's `.build/debug`, found from this file's place in the repository (Tests/Support/).
+let packageDebugFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent(".build/debug").path
+
+/// Runs the executable `name` built beside the running test bundle (SwiftPM puts every product
+/// of the package in one folder), or else in the package's `.build/debug`, with `arguments`,
+/// and waits for it. Throws one line when the executable is not built.
+public func runBuiltProgram(_ name: String, _ arguments: [String]) throws -> ProgramRun {
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
-    let candidates = [beside] + (fallbackFolder.map { [URL(fileURLWithPath: $0).appendingPathComponent(name).path] } ?? [])
+    let candidates = [beside, URL(fileURLWithPath: packageDebugFolder).appendingPathComponent(name).path]
     guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
         throw WorkbookError("\(name) is not built (looked for \(candidates.joined(separator: " and "))): run swift build first")
     }

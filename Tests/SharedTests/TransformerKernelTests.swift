@@ -1,4 +1,4 @@
-// Week 8: the kernels the GPT block is made of, each against finite differences (L = Σ out ⊙ dOut
+// The kernels the GPT block (weeks 8-10) adds, each against finite differences (L = Σ out ⊙ dOut
 // for a seeded random dOut, centred differences, ‖a − n‖/(‖a‖ + ‖n‖) < 1e-3) or its definition:
 // nn.Linear's (out, in) layout, exact GELU, and the tied head's cross-entropy with a loss scale.
 // (Attention, LayerNorm and RMSNorm have their own tests in SharedTests.)
@@ -14,7 +14,7 @@ import Darwin
 @testable import SharedData
 @testable import SharedNN
 
-@Suite struct Week08LayerTests {
+@Suite struct TransformerKernelTests {
     @Test func linearWithOutByInWeightMatchesNumericGradient() {
         var rng = SplitMix64(seed: 1)
         let N = 3, I = 5, O = 4
