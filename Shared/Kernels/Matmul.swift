@@ -68,10 +68,6 @@ import Darwin
 /// never split, so no two threads add into the same number. Problems under
 /// `gemmParallelThreshold` flops run on the calling thread: waking a second core costs more
 /// than it saves.
-/// Kept out of line (`@inline(never)`): inlined into a small caller such as `linearForward`,
-/// its own helpers (the 16 x 16 transposes of the gemv path) stop being inlined and one-row
-/// products run markedly slower.
-@inline(never)
 public func gemm(transposeA: Bool = false, transposeB: Bool = false,
                  m M: Int, n N: Int, k K: Int,
                  alpha: Float = 1,
@@ -120,7 +116,6 @@ public func gemm(transposeA: Bool = false, transposeB: Bool = false,
 /// fused multiply-adds in p order, in the same 256-long slices of p (`gemmKC`), each slice's
 /// sum applied to y as the micro-kernel applies it to C. Large products split y across
 /// threads (each y_j still summed by one thread, so any thread count gives the same bits).
-@inline(never)
 public func gemv(transpose: Bool = false, rows M: Int, cols N: Int, alpha: Float = 1,
                  a A: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, incx: Int = 1,
                  beta: Float = 0, y: UnsafeMutablePointer<Float>, threads: Int? = nil) {
@@ -592,9 +587,10 @@ private func packB(_ p: BlockedProblem, depth: Range<Int>, columns: Range<Int>,
 private func transpose16x16(from source: UnsafePointer<Float>, rowStride sourceStride: Int,
                             to target: UnsafeMutablePointer<Float>, rowStride targetStride: Int) {
     typealias V = SIMD16<Float>
-    func row(_ i: Int) -> V { UnsafeRawPointer(source + i * sourceStride).loadUnaligned(as: V.self) }
-    func evens(_ x: V, _ y: V) -> V { V(lowHalf: x.evenHalf, highHalf: y.evenHalf) }
-    func odds(_ x: V, _ y: V) -> V { V(lowHalf: x.oddHalf, highHalf: y.oddHalf) }
+    // Always inlined: called as functions, these shuffles cost more than the transpose itself.
+    @inline(__always) func row(_ i: Int) -> V { UnsafeRawPointer(source + i * sourceStride).loadUnaligned(as: V.self) }
+    @inline(__always) func evens(_ x: V, _ y: V) -> V { V(lowHalf: x.evenHalf, highHalf: y.evenHalf) }
+    @inline(__always) func odds(_ x: V, _ y: V) -> V { V(lowHalf: x.oddHalf, highHalf: y.oddHalf) }
     var (r0, r1, r2, r3, r4, r5, r6, r7) = (row(0), row(1), row(2), row(3),
                                             row(4), row(5), row(6), row(7))
     var (r8, r9, r10, r11, r12, r13, r14, r15) = (row(8), row(9), row(10), row(11),
@@ -606,7 +602,7 @@ private func transpose16x16(from source: UnsafePointer<Float>, rowStride sourceS
              odds(r0, r1), odds(r2, r3), odds(r4, r5), odds(r6, r7),
              odds(r8, r9), odds(r10, r11), odds(r12, r13), odds(r14, r15))
     }
-    func put(_ i: Int, _ v: V) {
+    @inline(__always) func put(_ i: Int, _ v: V) {
         UnsafeMutableRawPointer(target + i * targetStride).storeBytes(of: v, as: V.self)
     }
     put(0, r0); put(1, r1); put(2, r2); put(3, r3); put(4, r4); put(5, r5); put(6, r6); put(7, r7)

@@ -10,6 +10,18 @@ import Glibc
 import Darwin
 #endif
 
+/// A running mean over the last `window` values, so that noisy per-step losses become a
+/// readable curve: y[i] = mean of values[max(0, i − window + 1) ... i] (fewer at the start).
+public func runningMean(_ values: [Double], window: Int) -> [Double] {
+    precondition(window >= 1, "runningMean: window must be at least 1, got \(window)")
+    var sum = 0.0
+    return values.indices.map { i in
+        sum += values[i]
+        if i >= window { sum -= values[i - window] }
+        return sum / Double(min(i + 1, window))
+    }
+}
+
 /// One curve of a line chart: y against x. Non-finite values are skipped (the line breaks there).
 public struct Series {
     public var name: String

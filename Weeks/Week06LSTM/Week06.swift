@@ -170,8 +170,8 @@ func writeWeek06Outputs(_ result: Week06Result, configJSON: [String: JSONValue])
         ], logY: true)
         let losses = Plot.lines(title: "training loss, clip on vs off", xLabel: "training step",
                                 yLabel: "cross-entropy (nats/char)", series: [
-            Series("clip on", x: stepAxis(on), y: smoothed(on.stepLosses)),
-            Series("no clipping", x: stepAxis(off), y: smoothed(off.stepLosses)),
+            Series("clip on", x: stepAxis(on), y: runningMean(on.stepLosses, window: 20)),
+            Series("no clipping", x: stepAxis(off), y: runningMean(off.stepLosses, window: 20)),
         ])
         plots.append(("clipping.svg", Plot.sideBySide([norms, losses])))
     }
@@ -181,17 +181,6 @@ func writeWeek06Outputs(_ result: Week06Result, configJSON: [String: JSONValue])
         files.append(path)
     }
     return files
-}
-
-/// A running mean over the last `window` values (noisy per-step losses become readable).
-func smoothed(_ values: [Double], window: Int = 20) -> [Double] {
-    var out: [Double] = [], sum = 0.0
-    for (i, value) in values.enumerated() {
-        sum += value
-        if i >= window { sum -= values[i - window] }
-        out.append(sum / Double(min(i + 1, window)))
-    }
-    return out
 }
 
 /// The headline numbers.

@@ -234,17 +234,6 @@ func sampleWeek08(_ model: GPT, config: Week08Config, data: CharacterData) throw
 
 // MARK: - Outputs
 
-/// The training loss at every step as a running mean over `window` steps (the mean of the steps
-/// so far at the start): y[i] is the mean of losses[max(0, i − window + 1) ... i].
-func runningMean(_ losses: [Double], window: Int) -> [Double] {
-    var sum = 0.0
-    return losses.indices.map { i in
-        sum += losses[i]
-        if i >= window { sum -= losses[i - window] }
-        return sum / Double(min(i + 1, window))
-    }
-}
-
 /// Loss against step, one colour per run: the training loss at every step (a running mean over
 /// a fiftieth of the run, dashed) and the validation loss at each evaluation (solid; Plot.lines
 /// marks each point of a curve with up to 30 of them).
